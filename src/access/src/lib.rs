@@ -1,0 +1,1 @@
+//! hakobune-access (under construction).

@@ -1,0 +1,1 @@
+//! hakobune-api (under construction).

@@ -1,0 +1,1 @@
+//! hakobune-config (under construction).

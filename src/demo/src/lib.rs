@@ -1,0 +1,1 @@
+//! hakobune-demo (under construction).

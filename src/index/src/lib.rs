@@ -1,0 +1,1 @@
+//! hakobune-index (under construction).

@@ -1,0 +1,1 @@
+//! hakobune-ingest (under construction).

@@ -1,0 +1,1 @@
+//! hakobune-mllp (under construction).

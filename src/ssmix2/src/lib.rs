@@ -1,0 +1,1 @@
+//! hakobune-ssmix2 (under construction).

@@ -1,0 +1,1 @@
+//! hakobune-store (under construction).
