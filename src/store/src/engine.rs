@@ -1,0 +1,654 @@
+//! The storage engine: committer and materializer threads, recovery, checkpoints.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, mpsc as std_mpsc};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use hakobune_index::{Checkpoint, Entry, Index};
+use serde::Serialize;
+use tokio::sync::{mpsc, oneshot, watch};
+
+use crate::quarantine::Quarantine;
+use crate::txstore::TxStorage;
+use crate::wal::{self, Record};
+use crate::{Layout, StoreError, tree};
+
+/// Tuning of the engine. Defaults suit the appliance.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// A WAL segment is closed when it would grow past this.
+    pub wal_segment_bytes: u64,
+    /// Longest time between checkpoints while records are being applied.
+    pub checkpoint_interval: Duration,
+    /// Most submissions in one group commit.
+    pub max_batch: usize,
+    /// Below this many free bytes on the data filesystem, new data is refused.
+    pub free_space_floor: u64,
+    /// Volume label written to the index (SSMIXIDX VolumeLabel).
+    pub volume_label: String,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            wal_segment_bytes: 64 * 1024 * 1024,
+            checkpoint_interval: Duration::from_millis(1000),
+            max_batch: 4096,
+            free_space_floor: 256 * 1024 * 1024,
+            volume_label: "STD01".into(),
+        }
+    }
+}
+
+/// One message to store. `entry.wal_seq`, `byte_len` and `sha256` are filled in by the engine; the
+/// engine may also move `transaction_datetime` (and with it `stem`) forward by whole milliseconds
+/// when another message of the same key already has that file name.
+#[derive(Debug, Clone)]
+pub struct Submission {
+    /// Where and how to store it.
+    pub entry: Entry,
+    /// The message bytes as received.
+    pub raw: Vec<u8>,
+}
+
+/// What became of a submission.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Durable under this sequence number, to be stored under this file name.
+    Stored {
+        /// WAL sequence number.
+        seq: u64,
+        /// File name in the storage tree (condition flag included).
+        file_name: String,
+    },
+    /// The same facility already sent this control ID with these exact bytes: nothing new stored.
+    Duplicate,
+}
+
+/// What [`Store::open`] found and did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RecoveryReport {
+    /// Whether the previous run ended with an orderly shutdown.
+    pub previous_shutdown_clean: bool,
+    /// Checkpoint found in the index.
+    pub checkpoint: u64,
+    /// Highest sequence number in the WAL.
+    pub last_seq: u64,
+    /// Records applied again.
+    pub replayed: u64,
+    /// Bytes of a torn, unacknowledged write cut from the WAL.
+    pub truncated_bytes: u64,
+    /// Time taken.
+    pub millis: u64,
+}
+
+/// Live counters of the engine.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Status {
+    /// Highest durable (acknowledgeable) sequence number.
+    pub committed_seq: u64,
+    /// Highest sequence number materialized into files and index rows.
+    pub applied_seq: u64,
+    /// Highest sequence number covered by a durable checkpoint.
+    pub checkpoint_seq: u64,
+    /// Group commits done.
+    pub group_commits: u64,
+    /// Messages stored.
+    pub stored: u64,
+    /// Duplicates recognised.
+    pub duplicates: u64,
+    /// Free bytes on the data filesystem at the last check.
+    pub free_bytes: u64,
+    /// Set when the engine stopped on an error; the message says which.
+    pub fatal: Option<String>,
+}
+
+type Reply = oneshot::Sender<Result<Outcome, StoreError>>;
+
+struct Job {
+    sub: Submission,
+    reply: Reply,
+}
+
+#[derive(Default)]
+struct Shared {
+    committed: AtomicU64,
+    applied: AtomicU64,
+    checkpoint: AtomicU64,
+    group_commits: AtomicU64,
+    stored: AtomicU64,
+    duplicates: AtomicU64,
+    free_bytes: AtomicU64,
+    stopped: AtomicBool,
+    fatal: Mutex<Option<String>>,
+}
+
+impl Shared {
+    fn fail(&self, what: &str, err: &StoreError) {
+        tracing::error!(error = %err, "{what}: storage engine stopped");
+        self.stopped.store(true, Ordering::SeqCst);
+        let mut f = self.fatal.lock().unwrap_or_else(|p| p.into_inner());
+        if f.is_none() {
+            *f = Some(format!("{what}: {err}"));
+        }
+    }
+}
+
+/// The storage engine. See the crate documentation for the protocol.
+pub struct Store {
+    layout: Layout,
+    shared: Arc<Shared>,
+    sender: Mutex<Option<mpsc::Sender<Job>>>,
+    threads: Mutex<Vec<JoinHandle<()>>>,
+    applied_rx: watch::Receiver<u64>,
+    quarantine: Quarantine,
+    _lock: File,
+}
+
+const CLEAN_MARKER: &str = "clean-shutdown";
+
+impl Store {
+    /// Opens the data directory, recovers, and starts the engine's threads.
+    pub fn open(layout: Layout, opts: StoreOptions) -> Result<(Store, RecoveryReport), StoreError> {
+        let started = Instant::now();
+        let root = layout.root().to_owned();
+        for d in [
+            root.clone(),
+            layout.wal_dir(),
+            layout.tmp_dir(),
+            layout.quarantine_dir(),
+            layout.ssmix2_base(),
+        ] {
+            std::fs::create_dir_all(&d).map_err(StoreError::io("create directory", &d))?;
+        }
+        let lock = lock_data_dir(&layout)?;
+        let marker = root.join(CLEAN_MARKER);
+        let previous_shutdown_clean = marker.exists();
+        if previous_shutdown_clean {
+            std::fs::remove_file(&marker).map_err(StoreError::io("remove", &marker))?;
+            crate::fsync_dir(&root)?;
+        }
+        clear_dir(&layout.tmp_dir())?;
+
+        let mut index = Index::open(&layout.index_path())?;
+        let cp = index.checkpoint()?;
+        let scan = wal::scan(&layout.wal_dir(), cp.wal_seq)?;
+        let mut txs = TxStorage::recover(&layout, &cp.store_state)?;
+        let replayed = scan.records.len() as u64;
+        if replayed > 0 {
+            tracing::info!(
+                from = cp.wal_seq + 1,
+                to = scan.last_seq,
+                "replaying write-ahead log into storage"
+            );
+        }
+        for chunk in scan.records.chunks(2048) {
+            apply_records(&layout, &mut index, &mut txs, chunk)?;
+        }
+        let last_seq = scan.last_seq.max(cp.wal_seq);
+        if replayed > 0 || cp.wal_seq == 0 {
+            checkpoint(&layout, &mut index, &mut txs, last_seq)?;
+        }
+        let report = RecoveryReport {
+            previous_shutdown_clean,
+            checkpoint: cp.wal_seq,
+            last_seq,
+            replayed,
+            truncated_bytes: scan.truncated_bytes,
+            millis: started.elapsed().as_millis() as u64,
+        };
+
+        let shared = Arc::new(Shared::default());
+        shared.committed.store(last_seq, Ordering::SeqCst);
+        shared.applied.store(last_seq, Ordering::SeqCst);
+        shared.checkpoint.store(last_seq, Ordering::SeqCst);
+        shared
+            .free_bytes
+            .store(free_bytes(&root).unwrap_or(0), Ordering::SeqCst);
+
+        let writer = wal::Writer::open(&layout.wal_dir(), last_seq + 1, opts.wal_segment_bytes)?;
+        let reader = Index::open_read_only(&layout.index_path())?;
+        let (tx, rx) = mpsc::channel::<Job>(16 * 1024);
+        let (mat_tx, mat_rx) = std_mpsc::sync_channel::<Vec<Record>>(64);
+        let (applied_tx, applied_rx) = watch::channel(last_seq);
+
+        let committer = {
+            let shared = shared.clone();
+            let opts = opts.clone();
+            let root = root.clone();
+            std::thread::Builder::new()
+                .name("hkb-committer".into())
+                .spawn(move || {
+                    committer_loop(rx, writer, reader, shared, mat_tx, opts, root, last_seq + 1)
+                })
+                .map_err(StoreError::io("spawn thread", "committer"))?
+        };
+        let materializer = {
+            let shared = shared.clone();
+            let layout = layout.clone();
+            std::thread::Builder::new()
+                .name("hkb-materializer".into())
+                .spawn(move || {
+                    materializer_loop(mat_rx, index, txs, layout, shared, opts, applied_tx)
+                })
+                .map_err(StoreError::io("spawn thread", "materializer"))?
+        };
+        let quarantine = Quarantine::new(layout.quarantine_dir(), layout.tmp_dir());
+        let store = Store {
+            layout,
+            shared,
+            sender: Mutex::new(Some(tx)),
+            threads: Mutex::new(vec![committer, materializer]),
+            applied_rx,
+            quarantine,
+            _lock: lock,
+        };
+        Ok((store, report))
+    }
+
+    /// Stores one message. Resolves once it is durable (or refused); only then may it be
+    /// acknowledged to the sender.
+    pub async fn submit(&self, sub: Submission) -> Result<Outcome, StoreError> {
+        let sender = {
+            let guard = self.sender.lock().unwrap_or_else(|p| p.into_inner());
+            guard.clone().ok_or(StoreError::Stopped)?
+        };
+        if self.shared.stopped.load(Ordering::SeqCst) {
+            return Err(StoreError::Stopped);
+        }
+        let (reply, rx) = oneshot::channel();
+        sender
+            .send(Job { sub, reply })
+            .await
+            .map_err(|_| StoreError::Stopped)?;
+        rx.await.map_err(|_| StoreError::Stopped)?
+    }
+
+    /// Waits until every record up to `seq` is materialized (files and index rows exist).
+    pub async fn wait_applied(&self, seq: u64) -> Result<(), StoreError> {
+        let mut rx = self.applied_rx.clone();
+        rx.wait_for(|&a| a >= seq)
+            .await
+            .map(|_| ())
+            .map_err(|_| StoreError::Stopped)
+    }
+
+    /// Live counters.
+    pub fn status(&self) -> Status {
+        let s = &self.shared;
+        Status {
+            committed_seq: s.committed.load(Ordering::SeqCst),
+            applied_seq: s.applied.load(Ordering::SeqCst),
+            checkpoint_seq: s.checkpoint.load(Ordering::SeqCst),
+            group_commits: s.group_commits.load(Ordering::Relaxed),
+            stored: s.stored.load(Ordering::Relaxed),
+            duplicates: s.duplicates.load(Ordering::Relaxed),
+            free_bytes: s.free_bytes.load(Ordering::Relaxed),
+            fatal: s.fatal.lock().unwrap_or_else(|p| p.into_inner()).clone(),
+        }
+    }
+
+    /// The data directory layout.
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    /// The quarantine.
+    pub fn quarantine(&self) -> &Quarantine {
+        &self.quarantine
+    }
+
+    /// Orderly shutdown: refuses new submissions, commits and materializes everything already
+    /// submitted, takes a final checkpoint and writes the clean-shutdown marker. Blocking.
+    pub fn close(&self) -> Result<(), StoreError> {
+        let sender = self.sender.lock().unwrap_or_else(|p| p.into_inner()).take();
+        drop(sender);
+        let threads = std::mem::take(&mut *self.threads.lock().unwrap_or_else(|p| p.into_inner()));
+        for t in threads {
+            let _ = t.join();
+        }
+        if let Some(f) = self.status().fatal {
+            tracing::warn!(%f, "not marking the shutdown clean");
+            return Ok(());
+        }
+        let marker = self.layout.root().join(CLEAN_MARKER);
+        File::create(&marker)
+            .and_then(|f| f.sync_all())
+            .map_err(StoreError::io("create", &marker))?;
+        crate::fsync_dir(self.layout.root())
+    }
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        // Stop the threads before the data-directory lock is released. No clean-shutdown marker is
+        // written: an un-closed store is verified and replayed from the WAL at the next open.
+        self.sender.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let threads = std::mem::take(&mut *self.threads.lock().unwrap_or_else(|p| p.into_inner()));
+        for t in threads {
+            let _ = t.join();
+        }
+    }
+}
+
+fn lock_data_dir(layout: &Layout) -> Result<File, StoreError> {
+    let path = layout.lock_path();
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(StoreError::io("open", &path))?;
+    rustix::fs::flock(&f, rustix::fs::FlockOperation::NonBlockingLockExclusive)
+        .map_err(|_| StoreError::Locked(layout.root().to_owned()))?;
+    Ok(f)
+}
+
+fn clear_dir(dir: &Path) -> Result<(), StoreError> {
+    for ent in std::fs::read_dir(dir)
+        .map_err(StoreError::io("read directory", dir))?
+        .flatten()
+    {
+        let p = ent.path();
+        std::fs::remove_file(&p).map_err(StoreError::io("remove", &p))?;
+    }
+    Ok(())
+}
+
+fn free_bytes(root: &Path) -> Option<u64> {
+    let st = rustix::fs::statvfs(root).ok()?;
+    Some(st.f_bavail.saturating_mul(st.f_frsize))
+}
+
+fn now_local() -> String {
+    let now = time::OffsetDateTime::now_utc();
+    now.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+/// Applies records to tree, transaction storage and index (one index transaction).
+fn apply_records(
+    layout: &Layout,
+    index: &mut Index,
+    txs: &mut TxStorage,
+    records: &[Record],
+) -> Result<(), StoreError> {
+    let now = now_local();
+    for r in records {
+        tree::apply(layout, &r.entry, &r.raw, &format!("{}.tmp", r.seq))?;
+        txs.append(&r.entry, &r.raw)?;
+    }
+    let mut batch = index.batch()?;
+    for r in records {
+        batch.apply(&r.entry, &now)?;
+    }
+    batch.commit()?;
+    Ok(())
+}
+
+/// Makes everything applied so far durable, then records the checkpoint.
+fn checkpoint(
+    layout: &Layout,
+    index: &mut Index,
+    txs: &mut TxStorage,
+    seq: u64,
+) -> Result<(), StoreError> {
+    txs.flush()?;
+    let root = File::open(layout.root()).map_err(StoreError::io("open", layout.root()))?;
+    rustix::fs::syncfs(&root).map_err(|e| StoreError::Io {
+        op: "syncfs",
+        path: layout.root().to_owned(),
+        source: e.into(),
+    })?;
+    let mut batch = index.batch()?;
+    batch.set_checkpoint(&Checkpoint {
+        wal_seq: seq,
+        store_state: txs.checkpoint_state(),
+    })?;
+    batch.commit()?;
+    wal::remove_checkpointed(&layout.wal_dir(), seq)?;
+    Ok(())
+}
+
+/// Adds one millisecond to a 17-digit timestamp (carrying into seconds, minutes… as a clock does).
+fn bump_ts17(ts: &str) -> String {
+    let fmt = time::macros::format_description!(
+        "[year][month][day][hour][minute][second][subsecond digits:3]"
+    );
+    match time::PrimitiveDateTime::parse(ts, &fmt) {
+        Ok(t) => (t + time::Duration::milliseconds(1))
+            .format(&fmt)
+            .unwrap_or_else(|_| ts.to_owned()),
+        Err(_) => match ts.parse::<u64>() {
+            Ok(n) => format!("{:017}", n + 1),
+            Err(_) => format!("{ts}0"),
+        },
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn committer_loop(
+    mut rx: mpsc::Receiver<Job>,
+    mut wal: wal::Writer,
+    index: Index,
+    shared: Arc<Shared>,
+    mat_tx: std_mpsc::SyncSender<Vec<Record>>,
+    opts: StoreOptions,
+    root: std::path::PathBuf,
+    mut next_seq: u64,
+) {
+    // Messages and file names committed but perhaps not yet visible in the index, by sequence.
+    let mut pending_msgs: HashMap<String, u64> = HashMap::new();
+    let mut pending_stems: HashMap<String, u64> = HashMap::new();
+    let mut buf = Vec::with_capacity(1 << 20);
+    let mut last_space_check = Instant::now();
+    while let Some(first) = rx.blocking_recv() {
+        let mut jobs = vec![first];
+        while jobs.len() < opts.max_batch {
+            match rx.try_recv() {
+                Ok(j) => jobs.push(j),
+                Err(_) => break,
+            }
+        }
+        let cp = shared.checkpoint.load(Ordering::SeqCst);
+        if pending_msgs.len() > 100_000 || pending_stems.len() > 100_000 || !jobs.is_empty() {
+            pending_msgs.retain(|_, s| *s > cp);
+            pending_stems.retain(|_, s| *s > cp);
+        }
+        if last_space_check.elapsed() > Duration::from_millis(500) {
+            shared
+                .free_bytes
+                .store(free_bytes(&root).unwrap_or(0), Ordering::Relaxed);
+            last_space_check = Instant::now();
+        }
+        let free = shared.free_bytes.load(Ordering::Relaxed);
+        buf.clear();
+        let first_seq = next_seq;
+        let mut records = Vec::new();
+        let mut replies: Vec<(Reply, Result<Outcome, StoreError>)> = Vec::new();
+        for job in jobs {
+            if shared.stopped.load(Ordering::SeqCst) {
+                let _ = job.reply.send(Err(StoreError::Stopped));
+                continue;
+            }
+            if free < opts.free_space_floor {
+                let _ = job.reply.send(Err(StoreError::DiskFull {
+                    free,
+                    floor: opts.free_space_floor,
+                }));
+                continue;
+            }
+            match prepare(
+                job.sub,
+                &index,
+                &pending_msgs,
+                &pending_stems,
+                next_seq,
+                &opts,
+            ) {
+                Err(e) => {
+                    let _ = job.reply.send(Err(e));
+                }
+                Ok(Prepared::Duplicate) => {
+                    shared.duplicates.fetch_add(1, Ordering::Relaxed);
+                    replies.push((job.reply, Ok(Outcome::Duplicate)));
+                }
+                Ok(Prepared::New(entry, raw, dkey, skey)) => {
+                    let seq = next_seq;
+                    next_seq += 1;
+                    wal::encode(&mut buf, seq, &entry, &raw);
+                    pending_msgs.insert(dkey, seq);
+                    pending_stems.insert(skey, seq);
+                    let file_name = format!(
+                        "{}_{}",
+                        entry.stem,
+                        if entry.processing == hakobune_index::Processing::Del {
+                            '0'
+                        } else {
+                            '1'
+                        }
+                    );
+                    replies.push((job.reply, Ok(Outcome::Stored { seq, file_name })));
+                    records.push(Record {
+                        seq,
+                        entry: *entry,
+                        raw,
+                    });
+                }
+            }
+        }
+        if !records.is_empty() {
+            if let Err(e) = wal.append_durable(first_seq, &buf) {
+                shared.fail("write-ahead log append", &e);
+                for (reply, _) in replies {
+                    let _ = reply.send(Err(StoreError::Stopped));
+                }
+                break;
+            }
+            shared.committed.store(next_seq - 1, Ordering::SeqCst);
+            shared.group_commits.fetch_add(1, Ordering::Relaxed);
+            shared
+                .stored
+                .fetch_add(records.len() as u64, Ordering::Relaxed);
+            if mat_tx.send(records).is_err() {
+                // The materializer failed; the records are durable in the WAL and will be applied at
+                // the next start, so acknowledging them is still correct.
+                shared.stopped.store(true, Ordering::SeqCst);
+            }
+        }
+        for (reply, r) in replies {
+            let _ = reply.send(r);
+        }
+    }
+}
+
+enum Prepared {
+    Duplicate,
+    New(Box<Entry>, Vec<u8>, String, String),
+}
+
+fn prepare(
+    sub: Submission,
+    index: &Index,
+    pending_msgs: &HashMap<String, u64>,
+    pending_stems: &HashMap<String, u64>,
+    seq: u64,
+    opts: &StoreOptions,
+) -> Result<Prepared, StoreError> {
+    let Submission { mut entry, raw } = sub;
+    let sha = crate::sha256_hex(&raw);
+    let dkey = format!(
+        "{}\u{1f}{}\u{1f}{}",
+        entry.facility_id, entry.control_id, sha
+    );
+    if pending_msgs.contains_key(&dkey)
+        || index.contains_message(&entry.facility_id, &entry.control_id, &sha)?
+    {
+        return Ok(Prepared::Duplicate);
+    }
+    entry.sha256 = sha;
+    entry.byte_len = raw.len() as u64;
+    entry.wal_seq = seq;
+    entry.volume_label = opts.volume_label.clone();
+    loop {
+        let skey = format!(
+            "{}/{}/{}",
+            entry.facility_id, entry.out_rel_directory, entry.stem
+        );
+        if !pending_stems.contains_key(&skey)
+            && !index.stem_exists(&entry.facility_id, &entry.out_rel_directory, &entry.stem)?
+        {
+            return Ok(Prepared::New(Box::new(entry), raw, dkey, skey));
+        }
+        // Another message of this key already has this 発生日時: keep both by moving this one on.
+        entry.transaction_datetime = bump_ts17(&entry.transaction_datetime);
+        entry.stem = format!(
+            "{}{}_{}",
+            entry.key_prefix, entry.transaction_datetime, entry.enter_org_cd
+        );
+    }
+}
+
+fn materializer_loop(
+    rx: std_mpsc::Receiver<Vec<Record>>,
+    mut index: Index,
+    mut txs: TxStorage,
+    layout: Layout,
+    shared: Arc<Shared>,
+    opts: StoreOptions,
+    applied_tx: watch::Sender<u64>,
+) {
+    let mut last_cp = Instant::now();
+    let mut since_cp = 0usize;
+    let mut applied = shared.applied.load(Ordering::SeqCst);
+    loop {
+        let done = match rx.recv_timeout(opts.checkpoint_interval) {
+            Ok(mut records) => {
+                while records.len() < 8192 {
+                    match rx.try_recv() {
+                        Ok(more) => records.extend(more),
+                        Err(_) => break,
+                    }
+                }
+                if let Err(e) = apply_records(&layout, &mut index, &mut txs, &records) {
+                    shared.fail("materializing stored messages", &e);
+                    return;
+                }
+                applied = records.last().map(|r| r.seq).unwrap_or(applied);
+                since_cp += records.len();
+                shared.applied.store(applied, Ordering::SeqCst);
+                let _ = applied_tx.send(applied);
+                false
+            }
+            Err(std_mpsc::RecvTimeoutError::Timeout) => false,
+            Err(std_mpsc::RecvTimeoutError::Disconnected) => true,
+        };
+        if since_cp > 0
+            && (done || last_cp.elapsed() >= opts.checkpoint_interval || since_cp >= 50_000)
+        {
+            if let Err(e) = checkpoint(&layout, &mut index, &mut txs, applied) {
+                shared.fail("checkpoint", &e);
+                return;
+            }
+            shared.checkpoint.store(applied, Ordering::SeqCst);
+            since_cp = 0;
+            last_cp = Instant::now();
+        }
+        if done {
+            return;
+        }
+    }
+}
+
+#[cfg(test)]
+mod unit {
+    #[test]
+    fn bump_ts17_carries_like_a_clock() {
+        assert_eq!(super::bump_ts17("20111220224447339"), "20111220224447340");
+        assert_eq!(super::bump_ts17("20111231235959999"), "20120101000000000");
+    }
+}

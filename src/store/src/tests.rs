@@ -1,0 +1,294 @@
+use std::path::Path;
+
+use hakobune_index::{Entry, Index, Processing};
+
+use crate::*;
+
+fn entry(order: &str, ts: &str, processing: Processing, control: &str) -> Entry {
+    let key_prefix = format!("9999013_20110701_OMP-01_{order}_");
+    Entry {
+        volume_label: String::new(),
+        facility_id: "1234567890".into(),
+        patient_id: "9999013".into(),
+        order_date: "20110701".into(),
+        data_kind: "OMP-01".into(),
+        order_no: order.into(),
+        processing,
+        enter_org_cd: "01".into(),
+        transaction_datetime: ts.into(),
+        out_rel_directory: "999/901/9999013/20110701/OMP-01".into(),
+        stem: format!("{key_prefix}{ts}_01"),
+        key_prefix,
+        control_id: control.into(),
+        message_type: "RDE^O11".into(),
+        byte_len: 0,
+        sha256: String::new(),
+        wal_seq: 0,
+        received_at: "2026-11-25T10:00:00.000+09:00".into(),
+    }
+}
+
+fn msg(n: u32) -> Vec<u8> {
+    format!("MSH|^~\\&|HIS|SEND|GW|RCV|20110701000000||RDE^O11^RDE_O11|C{n}|P|2.5\rPID|0001||9999013^^^^PI\r").into_bytes()
+}
+
+fn tree(root: &Path) -> Vec<String> {
+    list_storage_files(&root.join("ssmix2/1234567890"))
+        .unwrap()
+        .into_iter()
+        .map(|f| format!("{}/{}", f.rel_dir, f.name))
+        .collect()
+}
+
+fn opts() -> StoreOptions {
+    StoreOptions {
+        free_space_floor: 0,
+        checkpoint_interval: std::time::Duration::from_millis(50),
+        ..Default::default()
+    }
+}
+
+async fn submit(store: &Store, e: Entry, raw: Vec<u8>) -> Outcome {
+    store.submit(Submission { entry: e, raw }).await.unwrap()
+}
+
+const ORDER: &str = "000000011000185";
+const DIR: &str = "999/901/9999013/20110701/OMP-01";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn versions_duplicates_collisions_and_transaction_storage() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, report) = Store::open(Layout::new(dir.path()), opts()).unwrap();
+    assert!(!report.previous_shutdown_clean);
+    let o1 = submit(
+        &store,
+        entry(ORDER, "20110701100000000", Processing::Ins, "C1"),
+        msg(1),
+    )
+    .await;
+    assert_eq!(
+        o1,
+        Outcome::Stored {
+            seq: 1,
+            file_name: format!("9999013_20110701_OMP-01_{ORDER}_20110701100000000_01_1")
+        }
+    );
+    // A resend of the same bytes under the same control ID is a duplicate.
+    assert_eq!(
+        submit(
+            &store,
+            entry(ORDER, "20110701100000000", Processing::Ins, "C1"),
+            msg(1)
+        )
+        .await,
+        Outcome::Duplicate
+    );
+    // An update with the same 発生日時 (a sender with coarse clocks) gets the next millisecond.
+    let o2 = submit(
+        &store,
+        entry(ORDER, "20110701100000000", Processing::Ins, "C2"),
+        msg(2),
+    )
+    .await;
+    assert_eq!(
+        o2,
+        Outcome::Stored {
+            seq: 2,
+            file_name: format!("9999013_20110701_OMP-01_{ORDER}_20110701100000001_01_1")
+        }
+    );
+    let other = "000000011000186";
+    submit(
+        &store,
+        entry(other, "20110701110000000", Processing::Ins, "C3"),
+        msg(3),
+    )
+    .await;
+    submit(
+        &store,
+        entry(other, "20110701120000000", Processing::Del, "C4"),
+        msg(4),
+    )
+    .await;
+    store.wait_applied(4).await.unwrap();
+    assert_eq!(
+        tree(dir.path()),
+        vec![
+            format!("{DIR}/9999013_20110701_OMP-01_{ORDER}_20110701100000000_01_2"),
+            format!("{DIR}/9999013_20110701_OMP-01_{ORDER}_20110701100000001_01_1"),
+            format!("{DIR}/9999013_20110701_OMP-01_{other}_20110701110000000_01_0"),
+            format!("{DIR}/9999013_20110701_OMP-01_{other}_20110701120000000_01_0"),
+        ]
+    );
+    let current = std::fs::read(dir.path().join(format!(
+        "ssmix2/1234567890/{DIR}/9999013_20110701_OMP-01_{ORDER}_20110701100000001_01_1"
+    )))
+    .unwrap();
+    assert_eq!(current, msg(2));
+    store.close().unwrap();
+    drop(store);
+
+    // Transaction storage: one file, four records, header then message.
+    let trs = std::fs::read_dir(dir.path().join("transactions/1234567890/2026"))
+        .unwrap()
+        .flatten()
+        .collect::<Vec<_>>();
+    assert_eq!(trs.len(), 1);
+    let name = trs[0].file_name().into_string().unwrap();
+    assert_eq!(name, "TR_20261125100000000_00001.DAT");
+    let tr = String::from_utf8(std::fs::read(trs[0].path()).unwrap()).unwrap();
+    let headers: Vec<_> = tr.split('\r').filter(|l| l.starts_with("#SSMIX")).collect();
+    assert_eq!(headers.len(), 4);
+    assert_eq!(
+        headers[3],
+        format!("#SSMIX,2.00,1234567890,9999013,20110701,OMP-01,{other},DEL,01,20110701120000000")
+    );
+
+    let (store, report) = Store::open(Layout::new(dir.path()), opts()).unwrap();
+    assert!(report.previous_shutdown_clean);
+    assert_eq!(report.replayed, 0);
+    assert_eq!(store.status().committed_seq, 4);
+    // Duplicates are recognised across restarts too.
+    assert_eq!(
+        submit(
+            &store,
+            entry(ORDER, "20110701100000000", Processing::Ins, "C2"),
+            msg(2)
+        )
+        .await,
+        Outcome::Duplicate
+    );
+    store.close().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn recovery_replays_after_lost_checkpoint_torn_tail_and_missing_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let (store, _) = Store::open(Layout::new(root), opts()).unwrap();
+    for i in 0..5u32 {
+        let ts = format!("2011070110000000{i}");
+        submit(
+            &store,
+            entry(ORDER, &ts, Processing::Ins, &format!("C{i}")),
+            msg(i),
+        )
+        .await;
+    }
+    submit(
+        &store,
+        entry("000000011000999", "20110701130000000", Processing::Ins, "X"),
+        msg(99),
+    )
+    .await;
+    store.wait_applied(6).await.unwrap();
+    while store.status().checkpoint_seq < 6 {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    drop(store); // no clean shutdown
+    let before = tree(root);
+    let tr_before = std::fs::read_dir(root.join("transactions/1234567890/2026"))
+        .unwrap()
+        .flatten()
+        .map(|e| std::fs::read(e.path()).unwrap())
+        .collect::<Vec<_>>();
+
+    // Damage: lose the checkpoint, lose a file and a rename, add a torn unacknowledged write.
+    {
+        let conn_path = root.join("index.sqlite");
+        let mut ix = Index::open(&conn_path).unwrap();
+        let mut b = ix.batch().unwrap();
+        b.set_checkpoint(&hakobune_index::Checkpoint {
+            wal_seq: 0,
+            store_state: String::new(),
+        })
+        .unwrap();
+        b.commit().unwrap();
+    }
+    let base = root.join(format!("ssmix2/1234567890/{DIR}"));
+    std::fs::remove_file(base.join(format!(
+        "9999013_20110701_OMP-01_{ORDER}_20110701100000004_01_1"
+    )))
+    .unwrap();
+    std::fs::rename(
+        base.join(format!(
+            "9999013_20110701_OMP-01_{ORDER}_20110701100000002_01_2"
+        )),
+        base.join(format!(
+            "9999013_20110701_OMP-01_{ORDER}_20110701100000002_01_1"
+        )),
+    )
+    .unwrap();
+    std::fs::write(base.join("000000011000999_corrupt"), b"not ours").unwrap();
+    let seg = std::fs::read_dir(root.join("wal"))
+        .unwrap()
+        .flatten()
+        .last()
+        .unwrap()
+        .path();
+    let mut f = std::fs::OpenOptions::new().append(true).open(&seg).unwrap();
+    std::io::Write::write_all(&mut f, b"HKW1\x40\x00\x00\x00garbage").unwrap();
+    drop(f);
+    std::fs::remove_file(base.join("000000011000999_corrupt")).unwrap();
+
+    let (store, report) = Store::open(Layout::new(root), opts()).unwrap();
+    assert!(!report.previous_shutdown_clean);
+    assert_eq!(report.checkpoint, 0);
+    assert_eq!(report.replayed, 6);
+    assert_eq!(report.truncated_bytes, 15);
+    assert_eq!(tree(root), before);
+    let tr_after = std::fs::read_dir(root.join("transactions/1234567890/2026"))
+        .unwrap()
+        .flatten()
+        .map(|e| std::fs::read(e.path()).unwrap())
+        .collect::<Vec<_>>();
+    // The transaction file was rebuilt from scratch (the lost checkpoint had no TR state).
+    assert_eq!(tr_after, tr_before);
+    let ix = Index::open_read_only(&root.join("index.sqlite")).unwrap();
+    let flags: Vec<_> = ix
+        .all_documents()
+        .unwrap()
+        .into_iter()
+        .map(|d| d.condition_flag)
+        .collect();
+    assert_eq!(flags, vec![2, 2, 2, 2, 1, 1]);
+    // New work continues the sequence.
+    let o = submit(
+        &store,
+        entry(ORDER, "20110701140000000", Processing::Del, "D"),
+        msg(100),
+    )
+    .await;
+    assert!(matches!(o, Outcome::Stored { seq: 7, .. }), "{o:?}");
+    store.close().unwrap();
+}
+
+#[test]
+fn a_second_process_cannot_open_the_same_data_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_store, _) = Store::open(Layout::new(dir.path()), opts()).unwrap();
+    assert!(matches!(
+        Store::open(Layout::new(dir.path()), opts()),
+        Err(StoreError::Locked(_))
+    ));
+}
+
+#[test]
+fn quarantine_keeps_bytes_and_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let q = Quarantine::new(dir.path().join("q"), dir.path().join("tmp"));
+    let reason = QuarantineReason {
+        received_at: "2026-11-25T10:00:00.123+09:00".into(),
+        peer: "127.0.0.1:5555".into(),
+        facility_id: None,
+        control_id: None,
+        ack_code: "AR".into(),
+        kind: "not-hl7".into(),
+        detail: "message does not start with an MSH segment".into(),
+    };
+    let p = q.keep(b"GET / HTTP/1.1\r\n", &reason).unwrap();
+    assert_eq!(std::fs::read(&p).unwrap(), b"GET / HTTP/1.1\r\n");
+    assert!(p.starts_with(dir.path().join("q/20261125")));
+    let listed = q.list(10).unwrap();
+    assert_eq!(listed, vec![(p, reason)]);
+}
