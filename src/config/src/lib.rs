@@ -1,1 +1,244 @@
-//! hakobune-config (under construction).
+//! The server's configuration file (TOML).
+//!
+//! Brief overview:
+//! - [`Config`] is the whole file: a `[server]` table ([`ServerConfig`]) and one `[[facility]]`
+//!   table per registered sending facility ([`FacilityConfig`]), each with its SS-MIX2
+//!   classification rules (`[facility.rules]`, see `hakobune_ssmix2::Rules`).
+//! - [`Config::load`] reads and validates; every error names the offending key. Unknown keys are
+//!   errors, so a typo cannot silently fall back to a default.
+//! - The annotated example is `docs/hakobune.example.toml`; a test parses it.
+//!
+//! Architecture invariant: configuration is plain data validated before any port is bound; it is
+//! passed explicitly, never read from a global.
+
+#![deny(missing_docs)]
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// Errors in the configuration.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// TOML syntax or an unknown/mistyped key.
+    #[error("{0}")]
+    Parse(#[from] toml::de::Error),
+    /// A value that parses but cannot be right.
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+/// What to do with characters outside JIS X 0208 (SS-MIX2 allows only ASCII and JIS X 0208).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum NonJisPolicy {
+    /// Refuse the message with AE and an ERR segment per character (the default).
+    #[default]
+    Reject,
+    /// Store the message as received and answer AA with a warning ERR segment per character.
+    AcceptWithWarning,
+}
+
+/// The `[server]` table.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Data directory (storage, index, write-ahead log, quarantine). Default `var`.
+    pub data_dir: PathBuf,
+    /// MLLP listener. Default `127.0.0.1:2575`.
+    pub mllp_listen: SocketAddr,
+    /// HTTP listener. Default `127.0.0.1:8080`.
+    pub http_listen: SocketAddr,
+    /// Largest accepted message in bytes; larger frames get AR and are quarantined. Default 4 MiB.
+    pub max_message_bytes: usize,
+    /// Most simultaneous MLLP connections. Default 1024.
+    pub max_connections: usize,
+    /// Seconds a started frame may take to complete before the connection is closed. Default 60.
+    pub frame_timeout_secs: u64,
+    /// Seconds a connection may stay idle between messages before it is closed. Default 600.
+    pub idle_timeout_secs: u64,
+    /// Characters outside JIS X 0208 (per facility overridable). Default `reject`.
+    pub non_jis_x0208: NonJisPolicy,
+    /// UTC offset of the appliance's local time, used for received-at stamps and transaction file
+    /// names. Default `+09:00` (JST).
+    pub utc_offset: String,
+    /// Free space (MiB) under which new data is refused with a retry-later NAK. Default 256.
+    pub free_space_floor_mib: u64,
+    /// SSMIXIDX VolumeLabel. Default `STD01`.
+    pub volume_label: String,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            data_dir: PathBuf::from("var"),
+            mllp_listen: SocketAddr::from(([127, 0, 0, 1], 2575)),
+            http_listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            max_message_bytes: 4 * 1024 * 1024,
+            max_connections: 1024,
+            frame_timeout_secs: 60,
+            idle_timeout_secs: 600,
+            non_jis_x0208: NonJisPolicy::Reject,
+            utc_offset: "+09:00".into(),
+            free_space_floor_mib: 256,
+            volume_label: "STD01".into(),
+        }
+    }
+}
+
+/// A registered sending facility (`[[facility]]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FacilityConfig {
+    /// 医療施設ID: 10 digits. Names the facility's storage root.
+    pub id: String,
+    /// Name in Japanese.
+    pub name: String,
+    /// Name in English (optional).
+    #[serde(default)]
+    pub name_en: Option<String>,
+    /// MSH-4 (sending facility) values that identify this facility.
+    pub msh4: Vec<String>,
+    /// TLS client certificate subjects that identify this facility (used once MLLP over TLS is on).
+    #[serde(default)]
+    pub tls_client_subjects: Vec<String>,
+    /// Overrides `server.non_jis_x0208` for this facility.
+    #[serde(default)]
+    pub non_jis_x0208: Option<NonJisPolicy>,
+    /// Classification rules for this sender (ambiguous message types, 診療日 sources, …).
+    #[serde(default)]
+    pub rules: hakobune_ssmix2::Rules,
+}
+
+/// The whole configuration file.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// The `[server]` table.
+    #[serde(default)]
+    pub server: ServerConfig,
+    /// The `[[facility]]` tables.
+    #[serde(default, rename = "facility")]
+    pub facilities: Vec<FacilityConfig>,
+}
+
+impl Config {
+    /// Reads and validates a configuration file.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+        Config::from_toml(&text)
+    }
+
+    /// Parses and validates configuration text.
+    pub fn from_toml(text: &str) -> Result<Config, ConfigError> {
+        let cfg: Config = toml::from_str(text)?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// Checks what the types cannot.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |s: String| Err(ConfigError::Invalid(s));
+        if self.server.max_message_bytes < 1024 {
+            return bad(format!("server.max_message_bytes = {} is too small (at least 1024)", self.server.max_message_bytes));
+        }
+        if self.server.max_connections == 0 {
+            return bad("server.max_connections must be at least 1".into());
+        }
+        if parse_utc_offset(&self.server.utc_offset).is_none() {
+            return bad(format!("server.utc_offset = {:?} is not of the form +09:00", self.server.utc_offset));
+        }
+        if self.server.volume_label.is_empty() || self.server.volume_label.len() > 20 {
+            return bad("server.volume_label must be 1-20 characters (SSMIXIDX VolumeLabel)".into());
+        }
+        let mut ids = std::collections::HashSet::new();
+        let mut msh4s = std::collections::HashMap::new();
+        for f in &self.facilities {
+            if f.id.len() != 10 || !f.id.bytes().all(|b| b.is_ascii_digit()) {
+                return bad(format!("facility id {:?} must be 10 digits (医療施設ID)", f.id));
+            }
+            if !ids.insert(f.id.clone()) {
+                return bad(format!("facility id {} is registered twice", f.id));
+            }
+            if f.msh4.is_empty() {
+                return bad(format!("facility {} needs at least one msh4 value", f.id));
+            }
+            for m in &f.msh4 {
+                if m.is_empty() {
+                    return bad(format!("facility {} has an empty msh4 value", f.id));
+                }
+                if let Some(other) = msh4s.insert(m.clone(), f.id.clone()) {
+                    return bad(format!("msh4 {m:?} is claimed by facilities {other} and {}", f.id));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The facility a message's MSH-4 belongs to.
+    pub fn facility_by_msh4(&self, msh4: &str) -> Option<&FacilityConfig> {
+        self.facilities.iter().find(|f| f.msh4.iter().any(|m| m == msh4))
+    }
+
+    /// The policy for characters outside JIS X 0208 at a facility.
+    pub fn non_jis_policy(&self, facility: &FacilityConfig) -> NonJisPolicy {
+        facility.non_jis_x0208.unwrap_or(self.server.non_jis_x0208)
+    }
+}
+
+/// Parses `+09:00` / `-05:30` into seconds east of UTC.
+pub fn parse_utc_offset(s: &str) -> Option<i32> {
+    let (sign, rest) = match s.as_bytes().first()? {
+        b'+' => (1, &s[1..]),
+        b'-' => (-1, &s[1..]),
+        _ => return None,
+    };
+    let (h, m) = rest.split_once(':')?;
+    if h.len() != 2 || m.len() != 2 {
+        return None;
+    }
+    let (h, m): (i32, i32) = (h.parse().ok()?, m.parse().ok()?);
+    if h > 14 || m > 59 {
+        return None;
+    }
+    Some(sign * (h * 3600 + m * 60))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_documented_example_parses() {
+        let text = include_str!("../../../docs/hakobune.example.toml");
+        let cfg = Config::from_toml(text).unwrap();
+        assert!(cfg.facilities.len() >= 2);
+        assert_eq!(cfg.server.mllp_listen.port(), 2575);
+    }
+
+    #[test]
+    fn defaults_and_errors() {
+        let cfg = Config::from_toml("").unwrap();
+        assert_eq!(cfg.server.http_listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(cfg.server.data_dir, PathBuf::from("var"));
+        let err = |t: &str| Config::from_toml(t).unwrap_err().to_string();
+        assert!(err("[server]\nmllp_listn = \"1.2.3.4:1\"").contains("mllp_listn"));
+        assert!(err("[[facility]]\nid = \"123\"\nname = \"x\"\nmsh4 = [\"A\"]").contains("10 digits"));
+        assert!(
+            err("[[facility]]\nid = \"1234567890\"\nname = \"x\"\nmsh4 = [\"A\"]\n[[facility]]\nid = \"1234567891\"\nname = \"y\"\nmsh4 = [\"A\"]")
+                .contains("claimed by")
+        );
+        assert!(err("[server]\nutc_offset = \"JST\"").contains("utc_offset"));
+        assert_eq!(parse_utc_offset("+09:00"), Some(32400));
+        assert_eq!(parse_utc_offset("-05:30"), Some(-19800));
+    }
+}

@@ -449,6 +449,15 @@ impl Batch<'_> {
                 0
             }
         };
+        self.upsert(e, own_flag, now)
+    }
+
+    /// Records a file exactly as found on disk, with its own condition flag (index rebuilds).
+    pub fn insert_as_found(&mut self, e: &Entry, flag: u8, now: &str) -> Result<()> {
+        self.upsert(e, flag, now)
+    }
+
+    fn upsert(&mut self, e: &Entry, flag: u8, now: &str) -> Result<()> {
         self.tx
             .prepare_cached(
                 "INSERT INTO ssmixidx (volume_label, facility_id, patient_id, order_date, data_kind, order_no,
@@ -476,7 +485,7 @@ impl Batch<'_> {
                 now,
                 e.key_prefix,
                 e.control_id,
-                own_flag,
+                flag,
                 e.message_type,
                 e.byte_len as i64,
                 e.sha256,
