@@ -62,17 +62,9 @@ impl Principal {
     /// The principal of an HTTP request, from its peer address: loopback peers are local operators.
     pub fn from_peer(peer: SocketAddr) -> Principal {
         if peer.ip().is_loopback() {
-            Principal {
-                kind: PrincipalKind::LocalOperator,
-                id: "local".into(),
-                peer: Some(peer.to_string()),
-            }
+            Principal { kind: PrincipalKind::LocalOperator, id: "local".into(), peer: Some(peer.to_string()) }
         } else {
-            Principal {
-                kind: PrincipalKind::Anonymous,
-                id: "anonymous".into(),
-                peer: Some(peer.to_string()),
-            }
+            Principal { kind: PrincipalKind::Anonymous, id: "anonymous".into(), peer: Some(peer.to_string()) }
         }
     }
 }
@@ -120,9 +112,7 @@ pub enum Decision {
 pub fn decide(principal: &Principal, _action: Action, _resource: &Resource) -> Decision {
     match principal.kind {
         PrincipalKind::LocalOperator => Decision::Permit("local operator on the appliance".into()),
-        PrincipalKind::Anonymous => {
-            Decision::Deny("no authenticated account (remote access is not enabled)".into())
-        }
+        PrincipalKind::Anonymous => Decision::Deny("no authenticated account (remote access is not enabled)".into()),
     }
 }
 
@@ -157,13 +147,7 @@ impl Grant {
     }
 
     /// Whether the grant covers reading this document of this patient.
-    pub fn covers(
-        &self,
-        action: Action,
-        facility_id: &str,
-        patient_id: &str,
-        document_id: Option<i64>,
-    ) -> bool {
+    pub fn covers(&self, action: Action, facility_id: &str, patient_id: &str, document_id: Option<i64>) -> bool {
         self.action == action
             && self.resource.facility_id == facility_id
             && self.resource.patient_id == patient_id
@@ -183,21 +167,13 @@ impl Gate {
     }
 
     /// Decides and audits. Returns a [`Grant`] on permit.
-    pub fn check(
-        &self,
-        principal: &Principal,
-        action: Action,
-        resource: &Resource,
-    ) -> Result<Grant, AccessError> {
+    pub fn check(&self, principal: &Principal, action: Action, resource: &Resource) -> Result<Grant, AccessError> {
         let decision = decide(principal, action, resource);
         let audit_id = self.audit.record(principal, action, resource, &decision)?;
         match decision {
-            Decision::Permit(_) => Ok(Grant {
-                principal: principal.clone(),
-                action,
-                resource: resource.clone(),
-                audit_id,
-            }),
+            Decision::Permit(_) => {
+                Ok(Grant { principal: principal.clone(), action, resource: resource.clone(), audit_id })
+            }
             Decision::Deny(why) => Err(AccessError::Denied(why)),
         }
     }
@@ -268,21 +244,12 @@ impl AuditLog {
             CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
                 BEGIN SELECT RAISE(ABORT, 'audit records are append-only'); END;",
         )?;
-        Ok(AuditLog {
-            conn: Mutex::new(conn),
-        })
+        Ok(AuditLog { conn: Mutex::new(conn) })
     }
 
-    fn record(
-        &self,
-        p: &Principal,
-        action: Action,
-        r: &Resource,
-        d: &Decision,
-    ) -> Result<i64, AccessError> {
-        let at = time::OffsetDateTime::now_utc()
-            .format(&time::format_description::well_known::Rfc3339)
-            .unwrap_or_default();
+    fn record(&self, p: &Principal, action: Action, r: &Resource, d: &Decision) -> Result<i64, AccessError> {
+        let at =
+            time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
         let (decision, reason) = match d {
             Decision::Permit(w) => ("permit", w.as_str()),
             Decision::Deny(w) => ("deny", w.as_str()),
@@ -291,11 +258,7 @@ impl AuditLog {
         let peer = p.peer.clone().unwrap_or_default();
         let conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
         let prev: String = conn
-            .query_row(
-                "SELECT hash FROM audit ORDER BY id DESC LIMIT 1",
-                [],
-                |row| row.get(0),
-            )
+            .query_row("SELECT hash FROM audit ORDER BY id DESC LIMIT 1", [], |row| row.get(0))
             .optional()?
             .unwrap_or_default();
         let doc = r.document_id.map(|d| d.to_string()).unwrap_or_default();
@@ -400,11 +363,7 @@ mod tests {
     use super::*;
 
     fn resource() -> Resource {
-        Resource {
-            facility_id: "1234567890".into(),
-            patient_id: "9999013".into(),
-            document_id: None,
-        }
+        Resource { facility_id: "1234567890".into(), patient_id: "9999013".into(), document_id: None }
     }
 
     #[test]
@@ -413,16 +372,11 @@ mod tests {
         let gate = Gate::new(AuditLog::open(&dir.path().join("audit.sqlite")).unwrap());
         let local = Principal::from_peer("127.0.0.1:40000".parse().unwrap());
         let remote = Principal::from_peer("192.0.2.7:40000".parse().unwrap());
-        let grant = gate
-            .check(&local, Action::ListDocuments, &resource())
-            .unwrap();
+        let grant = gate.check(&local, Action::ListDocuments, &resource()).unwrap();
         assert!(grant.covers(Action::ListDocuments, "1234567890", "9999013", None));
         assert!(!grant.covers(Action::ListDocuments, "1234567890", "9999014", None));
         assert!(!grant.covers(Action::ReadDocument, "1234567890", "9999013", Some(1)));
-        assert!(matches!(
-            gate.check(&remote, Action::ListDocuments, &resource()),
-            Err(AccessError::Denied(_))
-        ));
+        assert!(matches!(gate.check(&remote, Action::ListDocuments, &resource()), Err(AccessError::Denied(_))));
         let recent = gate.audit().recent(10).unwrap();
         assert_eq!(recent.len(), 2);
         assert_eq!(recent[0].decision, "deny");
@@ -437,13 +391,9 @@ mod tests {
         let path = dir.path().join("audit.sqlite");
         let gate = Gate::new(AuditLog::open(&path).unwrap());
         let local = Principal::from_peer("127.0.0.1:1".parse().unwrap());
-        gate.check(&local, Action::ReadDocument, &resource())
-            .unwrap();
+        gate.check(&local, Action::ReadDocument, &resource()).unwrap();
         let conn = Connection::open(&path).unwrap();
-        assert!(
-            conn.execute("UPDATE audit SET decision = 'deny'", [])
-                .is_err()
-        );
+        assert!(conn.execute("UPDATE audit SET decision = 'deny'", []).is_err());
         assert!(conn.execute("DELETE FROM audit", []).is_err());
     }
 }

@@ -16,7 +16,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// Errors in the configuration.
 #[derive(Debug, thiserror::Error)]
@@ -38,7 +38,7 @@ pub enum ConfigError {
 }
 
 /// What to do with characters outside JIS X 0208 (SS-MIX2 allows only ASCII and JIS X 0208).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Default)]
 #[serde(rename_all = "kebab-case")]
 pub enum NonJisPolicy {
     /// Refuse the message with AE and an ERR segment per character (the default).
@@ -49,7 +49,7 @@ pub enum NonJisPolicy {
 }
 
 /// The `[server]` table.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ServerConfig {
     /// Data directory (storage, index, write-ahead log, quarantine). Default `var`.
@@ -96,7 +96,7 @@ impl Default for ServerConfig {
 }
 
 /// A registered sending facility (`[[facility]]`).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct FacilityConfig {
     /// 医療施設ID: 10 digits. Names the facility's storage root.
@@ -120,7 +120,7 @@ pub struct FacilityConfig {
 }
 
 /// The whole configuration file.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// The `[server]` table.
@@ -134,8 +134,14 @@ pub struct Config {
 impl Config {
     /// Reads and validates a configuration file.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+        let text =
+            std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
         Config::from_toml(&text)
+    }
+
+    /// The configuration as TOML text (round-trips through [`Config::from_toml`]).
+    pub fn to_toml(&self) -> String {
+        toml::to_string(self).expect("configuration serializes")
     }
 
     /// Parses and validates configuration text.
@@ -149,7 +155,10 @@ impl Config {
     pub fn validate(&self) -> Result<(), ConfigError> {
         let bad = |s: String| Err(ConfigError::Invalid(s));
         if self.server.max_message_bytes < 1024 {
-            return bad(format!("server.max_message_bytes = {} is too small (at least 1024)", self.server.max_message_bytes));
+            return bad(format!(
+                "server.max_message_bytes = {} is too small (at least 1024)",
+                self.server.max_message_bytes
+            ));
         }
         if self.server.max_connections == 0 {
             return bad("server.max_connections must be at least 1".into());
@@ -223,6 +232,8 @@ mod tests {
         let cfg = Config::from_toml(text).unwrap();
         assert!(cfg.facilities.len() >= 2);
         assert_eq!(cfg.server.mllp_listen.port(), 2575);
+        let again = Config::from_toml(&cfg.to_toml()).unwrap();
+        assert_eq!(again.to_toml(), cfg.to_toml());
     }
 
     #[test]

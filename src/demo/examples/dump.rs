@@ -8,9 +8,7 @@ fn main() {
     let mut counts: BTreeMap<(&str, &str, &str), usize> = BTreeMap::new();
     let verbose = std::env::args().any(|a| a == "-v");
     for m in &messages {
-        *counts
-            .entry((m.kind, m.message_type, m.expected_processing.as_str()))
-            .or_default() += 1;
+        *counts.entry((m.kind, m.message_type, m.expected_processing.as_str())).or_default() += 1;
         if verbose {
             println!(
                 "==== {} {} {} {} care={:?}",

@@ -61,11 +61,7 @@ pub(crate) struct HospitalDef {
 
 macro_rules! staff {
     ($id:literal, $f:literal, $g:literal) => {
-        Staff {
-            id: $id,
-            family: $f,
-            given: $g,
-        }
+        Staff { id: $id, family: $f, given: $g }
     };
 }
 
@@ -83,65 +79,21 @@ pub(crate) static HOSPITALS: [HospitalDef; 3] = [
             Dept {
                 code: "01",
                 name: "内科",
-                doctors: &[
-                    staff!("D0101", "望月", "健司"),
-                    staff!("D0102", "杉山", "由紀"),
-                ],
+                doctors: &[staff!("D0101", "望月", "健司"), staff!("D0102", "杉山", "由紀")],
                 admits: true,
             },
-            Dept {
-                code: "06",
-                name: "消化器科",
-                doctors: &[staff!("D0601", "海野", "拓")],
-                admits: true,
-            },
-            Dept {
-                code: "08",
-                name: "循環器科",
-                doctors: &[staff!("D0801", "青島", "亮介")],
-                admits: true,
-            },
-            Dept {
-                code: "10",
-                name: "外科",
-                doctors: &[staff!("D1001", "大石", "隆")],
-                admits: true,
-            },
-            Dept {
-                code: "11",
-                name: "整形外科",
-                doctors: &[staff!("D1101", "芹沢", "直人")],
-                admits: true,
-            },
-            Dept {
-                code: "15",
-                name: "呼吸器外科",
-                doctors: &[staff!("D1501", "長田", "誠")],
-                admits: true,
-            },
+            Dept { code: "06", name: "消化器科", doctors: &[staff!("D0601", "海野", "拓")], admits: true },
+            Dept { code: "08", name: "循環器科", doctors: &[staff!("D0801", "青島", "亮介")], admits: true },
+            Dept { code: "10", name: "外科", doctors: &[staff!("D1001", "大石", "隆")], admits: true },
+            Dept { code: "11", name: "整形外科", doctors: &[staff!("D1101", "芹沢", "直人")], admits: true },
+            Dept { code: "15", name: "呼吸器外科", doctors: &[staff!("D1501", "長田", "誠")], admits: true },
         ],
         wards: &[
-            Ward {
-                code: "31",
-                name: "3階東病棟",
-                rooms: &["301", "302", "303", "305", "306", "307"],
-            },
-            Ward {
-                code: "41",
-                name: "4階西病棟",
-                rooms: &["401", "402", "403", "405", "406"],
-            },
-            Ward {
-                code: "52",
-                name: "5階東病棟",
-                rooms: &["501", "502", "503", "505", "506", "507", "508"],
-            },
+            Ward { code: "31", name: "3階東病棟", rooms: &["301", "302", "303", "305", "306", "307"] },
+            Ward { code: "41", name: "4階西病棟", rooms: &["401", "402", "403", "405", "406"] },
+            Ward { code: "52", name: "5階東病棟", rooms: &["501", "502", "503", "505", "506", "507", "508"] },
         ],
-        nurses: &[
-            staff!("N2001", "石川", "美穂"),
-            staff!("N2002", "秋山", "真理"),
-            staff!("N2003", "遠藤", "沙織"),
-        ],
+        nurses: &[staff!("N2001", "石川", "美穂"), staff!("N2002", "秋山", "真理"), staff!("N2003", "遠藤", "沙織")],
         patient_id_digits: 10,
         patient_id_base: 1_002_300,
         control_prefix: "TG",
@@ -162,58 +114,20 @@ pub(crate) static HOSPITALS: [HospitalDef; 3] = [
             Dept {
                 code: "01",
                 name: "内科",
-                doctors: &[
-                    staff!("S0101", "村松", "千秋"),
-                    staff!("S0102", "小池", "浩"),
-                ],
+                doctors: &[staff!("S0101", "村松", "千秋"), staff!("S0102", "小池", "浩")],
                 admits: true,
             },
-            Dept {
-                code: "05",
-                name: "呼吸器科",
-                doctors: &[staff!("S0501", "池谷", "昌平")],
-                admits: true,
-            },
-            Dept {
-                code: "09",
-                name: "小児科",
-                doctors: &[staff!("S0901", "河合", "恵美")],
-                admits: false,
-            },
-            Dept {
-                code: "10",
-                name: "外科",
-                doctors: &[staff!("S1001", "植田", "剛")],
-                admits: true,
-            },
-            Dept {
-                code: "11",
-                name: "整形外科",
-                doctors: &[staff!("S1101", "土屋", "大樹")],
-                admits: true,
-            },
+            Dept { code: "05", name: "呼吸器科", doctors: &[staff!("S0501", "池谷", "昌平")], admits: true },
+            Dept { code: "09", name: "小児科", doctors: &[staff!("S0901", "河合", "恵美")], admits: false },
+            Dept { code: "10", name: "外科", doctors: &[staff!("S1001", "植田", "剛")], admits: true },
+            Dept { code: "11", name: "整形外科", doctors: &[staff!("S1101", "土屋", "大樹")], admits: true },
         ],
         wards: &[
-            Ward {
-                code: "2E",
-                name: "2階東病棟",
-                rooms: &["201", "202", "203", "205"],
-            },
-            Ward {
-                code: "3W",
-                name: "3階西病棟",
-                rooms: &["301", "302", "303", "305", "306"],
-            },
-            Ward {
-                code: "4E",
-                name: "4階東病棟",
-                rooms: &["401", "402", "403"],
-            },
+            Ward { code: "2E", name: "2階東病棟", rooms: &["201", "202", "203", "205"] },
+            Ward { code: "3W", name: "3階西病棟", rooms: &["301", "302", "303", "305", "306"] },
+            Ward { code: "4E", name: "4階東病棟", rooms: &["401", "402", "403"] },
         ],
-        nurses: &[
-            staff!("N3001", "片山", "綾"),
-            staff!("N3002", "寺田", "香織"),
-        ],
+        nurses: &[staff!("N3001", "片山", "綾"), staff!("N3002", "寺田", "香織")],
         patient_id_digits: 8,
         patient_id_base: 20_104_000,
         control_prefix: "SR",
@@ -231,10 +145,7 @@ pub(crate) static HOSPITALS: [HospitalDef; 3] = [
         address: "静岡県静岡市清水区辻4丁目8番15号",
         phone: "054-366-3333",
         departments: &[Dept {
-            code: "01",
-            name: "内科",
-            doctors: &[staff!("C01", "深沢", "敏彦")],
-            admits: false,
+            code: "01", name: "内科", doctors: &[staff!("C01", "深沢", "敏彦")], admits: false
         }],
         wards: &[],
         nurses: &[staff!("C51", "中野", "美和")],
@@ -386,21 +297,12 @@ pub(crate) struct Usage {
     pub(crate) per_day: u32,
 }
 
-pub(crate) static USAGE_TID: Usage = Usage {
-    code: "1013044400000000",
-    text: "内服・経口・１日３回朝昼夕食後",
-    per_day: 3,
-};
-pub(crate) static USAGE_BID: Usage = Usage {
-    code: "1012040400000000",
-    text: "内服・経口・１日２回朝夕食後",
-    per_day: 2,
-};
-pub(crate) static USAGE_QD: Usage = Usage {
-    code: "1011040000000000",
-    text: "内服・経口・１日１回朝食後",
-    per_day: 1,
-};
+pub(crate) static USAGE_TID: Usage =
+    Usage { code: "1013044400000000", text: "内服・経口・１日３回朝昼夕食後", per_day: 3 };
+pub(crate) static USAGE_BID: Usage =
+    Usage { code: "1012040400000000", text: "内服・経口・１日２回朝夕食後", per_day: 2 };
+pub(crate) static USAGE_QD: Usage =
+    Usage { code: "1011040000000000", text: "内服・経口・１日１回朝食後", per_day: 1 };
 
 /// HOT9 codes and names as they appear in the SS-MIX2 guideline samples and JP Core examples.
 pub(crate) static ORAL_DRUGS: [OralDrug; 5] = [
@@ -478,30 +380,15 @@ const ADONA: InjComponent = InjComponent {
     unit: ("AMP", "アンプル"),
     volume_ml: 10,
 };
-const GLUCOSE5: InjComponent = InjComponent {
-    hot9: "107359101",
-    name: "大塚糖液５％２５０ｍＬ",
-    amount: 1,
-    unit: ("HON", "本"),
-    volume_ml: 250,
-};
+const GLUCOSE5: InjComponent =
+    InjComponent {
+        hot9: "107359101", name: "大塚糖液５％２５０ｍＬ", amount: 1, unit: ("HON", "本"), volume_ml: 250
+    };
 
 pub(crate) static INFUSIONS: [Infusion; 3] = [
-    Infusion {
-        components: &[SOLITA_T3, ADONA],
-        rate_ml_h: 102,
-        instruction: "５時間一定速度で",
-    },
-    Infusion {
-        components: &[SOLITA_T3],
-        rate_ml_h: 100,
-        instruction: "５時間一定速度で",
-    },
-    Infusion {
-        components: &[GLUCOSE5],
-        rate_ml_h: 125,
-        instruction: "２時間一定速度で",
-    },
+    Infusion { components: &[SOLITA_T3, ADONA], rate_ml_h: 102, instruction: "５時間一定速度で" },
+    Infusion { components: &[SOLITA_T3], rate_ml_h: 100, instruction: "５時間一定速度で" },
+    Infusion { components: &[GLUCOSE5], rate_ml_h: 125, instruction: "２時間一定速度で" },
 ];
 
 /// A JLAC10 laboratory item with its unit and (lower, upper, decimals) reference range.
@@ -517,14 +404,7 @@ pub(crate) struct LabItem {
 
 macro_rules! lab {
     ($c:literal, $n:literal, $u:literal, $lo:literal, $hi:literal, $d:literal) => {
-        LabItem {
-            jlac10: $c,
-            name: $n,
-            unit: $u,
-            low: $lo,
-            high: $hi,
-            decimals: $d,
-        }
+        LabItem { jlac10: $c, name: $n, unit: $u, low: $lo, high: $hi, decimals: $d }
     };
 }
 
@@ -554,36 +434,22 @@ pub(crate) static HEMATOLOGY: [LabItem; 4] = [
 
 /// A radiology procedure (JJ1017, 32 digits).
 pub(crate) static XRAY: [(&str, &str); 3] = [
-    (
-        "10000002000102000000010000000000",
-        "胸部.Ｘ線単純撮影.立位正面(A→P)",
-    ),
-    (
-        "10000002000106000000010000000000",
-        "胸部.Ｘ線単純撮影.立位側面(L→R)",
-    ),
-    (
-        "10000002500102000000010000000000",
-        "腹部.Ｘ線単純撮影.立位正面(A→P)",
-    ),
+    ("10000002000102000000010000000000", "胸部.Ｘ線単純撮影.立位正面(A→P)"),
+    ("10000002000106000000010000000000", "胸部.Ｘ線単純撮影.立位側面(L→R)"),
+    ("10000002500102000000010000000000", "腹部.Ｘ線単純撮影.立位正面(A→P)"),
 ];
 
 /// Endoscopy (LENDO): ordered procedure and performed procedures.
 pub(crate) const ENDO_ORDER: (&str, &str) = ("11000000000", "検査.上部.-.-.-.-");
 pub(crate) const ENDO_DONE: (&str, &str) = ("11000001000", "検査.上部.-.-.上部通常内視鏡.-");
-pub(crate) const ENDO_BIOPSY: (&str, &str) =
-    ("11020001401", "検査.上部.胃.-.上部通常内視鏡.生検採取");
+pub(crate) const ENDO_BIOPSY: (&str, &str) = ("11020001401", "検査.上部.胃.-.上部通常内視鏡.生検採取");
 
 /// Resting 12-lead ECG (JLAC10 analyte 9A110, as in the guideline samples).
 pub(crate) const ECG: (&str, &str) = ("9A110", "標準１２誘導心電図");
 
 /// ECG findings (free text).
-pub(crate) static ECG_FINDINGS: [&str; 4] = [
-    "洞調律。正常範囲内。",
-    "洞性頻脈。",
-    "完全右脚ブロック。",
-    "左室肥大の疑い。",
-];
+pub(crate) static ECG_FINDINGS: [&str; 4] =
+    ["洞調律。正常範囲内。", "洞性頻脈。", "完全右脚ブロック。", "左室肥大の疑い。"];
 
 /// A problem-list entry: MEDIS 病名管理番号, 交換用コード (empty when not coded), name, ICD-10.
 #[derive(Debug)]
@@ -599,12 +465,7 @@ pub(crate) const UNCODED: &str = "20084317";
 
 macro_rules! dis {
     ($m:expr, $x:literal, $n:literal, $i:literal) => {
-        Disease {
-            mdcdx2: $m,
-            exchange: $x,
-            name: $n,
-            icd10: $i,
-        }
+        Disease { mdcdx2: $m, exchange: $x, name: $n, icd10: $i }
     };
 }
 
@@ -642,11 +503,7 @@ pub(crate) static ALLERGIES: [Allergy; 5] = [
         reaction: "目のかゆみ",
     },
     Allergy {
-        kind: ("FA", "食物アレルギー"),
-        code: "5A1002411023006",
-        name: "ソバ",
-        system: "JC10",
-        reaction: "湿疹",
+        kind: ("FA", "食物アレルギー"), code: "5A1002411023006", name: "ソバ", system: "JC10", reaction: "湿疹"
     },
     Allergy {
         kind: ("EA", "環境アレルギー"),
@@ -656,11 +513,7 @@ pub(crate) static ALLERGIES: [Allergy; 5] = [
         reaction: "くしゃみ",
     },
     Allergy {
-        kind: ("DA", "薬剤アレルギー"),
-        code: "106824501",
-        name: "アリナミン",
-        system: "HOT9",
-        reaction: "発疹",
+        kind: ("DA", "薬剤アレルギー"), code: "106824501", name: "アリナミン", system: "HOT9", reaction: "発疹"
     },
     Allergy {
         kind: ("DA", "薬剤アレルギー"),

@@ -60,11 +60,7 @@ pub struct DemoConfig {
 impl Default for DemoConfig {
     /// About 1,000 messages over one working week: seed 20250407, 24 patients per hospital, 5 days.
     fn default() -> Self {
-        DemoConfig {
-            seed: 20_250_407,
-            patients_per_hospital: 24,
-            days: 5,
-        }
+        DemoConfig { seed: 20_250_407, patients_per_hospital: 24, days: 5 }
     }
 }
 
@@ -147,20 +143,10 @@ pub struct DataTypeRow {
 
 macro_rules! row {
     ($d:literal, $m:literal, $n:literal, None) => {
-        DataTypeRow {
-            data_type: $d,
-            message_type: $m,
-            name: $n,
-            care_date_field: None,
-        }
+        DataTypeRow { data_type: $d, message_type: $m, name: $n, care_date_field: None }
     };
     ($d:literal, $m:literal, $n:literal, $f:literal) => {
-        DataTypeRow {
-            data_type: $d,
-            message_type: $m,
-            name: $n,
-            care_date_field: Some($f),
-        }
+        DataTypeRow { data_type: $d, message_type: $m, name: $n, care_date_field: Some($f) }
     };
 }
 
@@ -183,19 +169,9 @@ pub static DATA_TYPES: [DataTypeRow; 36] = [
     row!("ADT-32", "ADT^A22", "外出泊帰院実施", "EVN-6"),
     row!("ADT-32", "ADT^A53", "外出泊帰院実施の取消", "PV2-47"),
     row!("ADT-41", "ADT^A15", "転科・転棟(転室・転床)予定", "PV2-8"),
-    row!(
-        "ADT-41",
-        "ADT^A26",
-        "転科・転棟(転室・転床)予定の取消",
-        "PV2-8"
-    ),
+    row!("ADT-41", "ADT^A26", "転科・転棟(転室・転床)予定の取消", "PV2-8"),
     row!("ADT-42", "ADT^A02", "転科・転棟(転室・転床)実施", "EVN-6"),
-    row!(
-        "ADT-42",
-        "ADT^A12",
-        "転科・転棟(転室・転床)実施の取消",
-        "EVN-6"
-    ),
+    row!("ADT-42", "ADT^A12", "転科・転棟(転室・転床)実施の取消", "EVN-6"),
     row!("ADT-51", "ADT^A16", "退院予定", "PV2-9"),
     row!("ADT-51", "ADT^A25", "退院予定の取消", "PV2-9"),
     row!("ADT-52", "ADT^A03", "退院実施", "PV1-45"),
@@ -261,12 +237,7 @@ const fn rule(
     equals: &'static str,
     data_type: &'static str,
 ) -> ClassificationRule {
-    ClassificationRule {
-        message_type,
-        field,
-        equals,
-        data_type,
-    }
+    ClassificationRule { message_type, field, equals, data_type }
 }
 
 /// The standard discriminators every simulated sender uses.

@@ -10,10 +10,7 @@ pub(crate) struct Seg {
 impl Seg {
     /// An empty segment with this ID.
     pub(crate) fn new(id: &'static str) -> Seg {
-        Seg {
-            id,
-            fields: Vec::new(),
-        }
+        Seg { id, fields: Vec::new() }
     }
 
     /// Sets field `n` (1-based; for MSH use [`msh`] instead). Field 0 is ignored.
@@ -32,11 +29,7 @@ impl Seg {
 
     /// The segment text without terminator; trailing empty fields are dropped.
     pub(crate) fn render(&self) -> String {
-        let last = self
-            .fields
-            .iter()
-            .rposition(|f| !f.is_empty())
-            .map_or(0, |i| i + 1);
+        let last = self.fields.iter().rposition(|f| !f.is_empty()).map_or(0, |i| i + 1);
         let mut out = String::from(self.id);
         for field in self.fields.iter().take(last) {
             out.push('|');
@@ -70,12 +63,7 @@ mod tests {
 
     #[test]
     fn fields_by_number() {
-        let s = Seg::new("PV1")
-            .f(1, "0001")
-            .f(2, "I")
-            .f(10, "01")
-            .f(44, "")
-            .render();
+        let s = Seg::new("PV1").f(1, "0001").f(2, "I").f(10, "01").f(44, "").render();
         assert_eq!(s, "PV1|0001|I||||||||01");
         assert_eq!(Seg::new("EVN").render(), "EVN");
         let m = msh("A", "F", "20250407090000.000", "ADT^A08^ADT_A01", "X1");
@@ -86,9 +74,6 @@ mod tests {
         assert_eq!(fields[11], "2.5");
         assert_eq!(fields[17], "~ISO IR87");
         assert_eq!(fields[19], "ISO 2022-1994");
-        assert_eq!(
-            fields[20],
-            "SS-MIX2_1.20^SS-MIX2^1.2.392.200250.2.1.100.1.2.120^ISO"
-        );
+        assert_eq!(fields[20], "SS-MIX2_1.20^SS-MIX2^1.2.392.200250.2.1.100.1.2.120^ISO");
     }
 }

@@ -1,9 +1,9 @@
 //! The hospital simulation: patients, visits, stays and the HL7 messages they cause.
 
 use crate::data::{
-    ALLERGIES, AREAS, CHEMISTRY, DIETS, DISEASES, Dept, ECG, ECG_FINDINGS, ENDO_BIOPSY, ENDO_DONE,
-    ENDO_ORDER, FAMILY_NAMES, FEMALE_NAMES, HEMATOLOGY, HOSPITALS, HospitalDef, INFUSIONS,
-    INSURANCE, Infusion, LabItem, MALE_NAMES, ORAL_DRUGS, OralDrug, Staff, XRAY,
+    ALLERGIES, AREAS, CHEMISTRY, DIETS, DISEASES, Dept, ECG, ECG_FINDINGS, ENDO_BIOPSY, ENDO_DONE, ENDO_ORDER,
+    FAMILY_NAMES, FEMALE_NAMES, HEMATOLOGY, HOSPITALS, HospitalDef, INFUSIONS, INSURANCE, Infusion, LabItem,
+    MALE_NAMES, ORAL_DRUGS, OralDrug, Staff, XRAY,
 };
 use crate::rng::Rng;
 use crate::seg::{Seg, cwe, msh, xcn};
@@ -81,38 +81,15 @@ fn make_person(seed: u64, index: u64, start_year: i64) -> Person {
     let mut r = Rng::stream(seed, 0x5EED_0000 + index);
     let male = r.chance(50);
     let family = *r.pick(&FAMILY_NAMES);
-    let given = if male {
-        *r.pick(&MALE_NAMES)
-    } else {
-        *r.pick(&FEMALE_NAMES)
-    };
+    let given = if male { *r.pick(&MALE_NAMES) } else { *r.pick(&FEMALE_NAMES) };
     // Hospital patients skew old: 15% children, the rest 20–92.
-    let age = if r.chance(15) {
-        r.range(1, 14)
-    } else {
-        r.range(20, 92)
-    };
-    let birth = format!(
-        "{:04}{:02}{:02}",
-        start_year - age - 1 + i64::from(r.chance(70)),
-        r.range(1, 12),
-        r.range(1, 28)
-    );
+    let age = if r.chance(15) { r.range(1, 14) } else { r.range(20, 92) };
+    let birth =
+        format!("{:04}{:02}{:02}", start_year - age - 1 + i64::from(r.chance(70)), r.range(1, 12), r.range(1, 28));
     let (zip, area, area_code) = *r.pick(&AREAS);
-    let address = format!(
-        "{area}{}丁目{}番{}号",
-        r.range(1, 5),
-        r.range(1, 30),
-        r.range(1, 20)
-    );
-    let phone = format!(
-        "{area_code}-{:03}-{:04}",
-        r.range(200, 399),
-        r.range(0, 9999)
-    );
-    let mobile = r
-        .chance(60)
-        .then(|| format!("090-{:04}-{:04}", r.range(1000, 9999), r.range(0, 9999)));
+    let address = format!("{area}{}丁目{}番{}号", r.range(1, 5), r.range(1, 30), r.range(1, 20));
+    let phone = format!("{area_code}-{:03}-{:04}", r.range(200, 399), r.range(0, 9999));
+    let mobile = r.chance(60).then(|| format!("090-{:04}-{:04}", r.range(1000, 9999), r.range(0, 9999)));
     let (height_cm, weight_kg) = if age < 15 {
         let h = 75.0 + age as f64 * 6.0 + r.normal(0.0, 4.0);
         (h, (h / 100.0) * (h / 100.0) * 16.5 + r.normal(0.0, 1.5))
@@ -201,11 +178,7 @@ impl Enc {
     }
 
     fn class_cwe(&self) -> &'static str {
-        if self.inpatient {
-            "I^入院患者オーダ^HL70482"
-        } else {
-            "O^外来患者オーダ^HL70482"
-        }
+        if self.inpatient { "I^入院患者オーダ^HL70482" } else { "O^外来患者オーダ^HL70482" }
     }
 
     fn dept_cwe(&self) -> String {
@@ -218,11 +191,7 @@ impl Enc {
 
     /// LA2 administered-at location.
     fn la2(&self) -> String {
-        if self.inpatient {
-            format!("{}^{}^{}^^^N", self.ward, self.room, self.bed)
-        } else {
-            self.loc.clone()
-        }
+        if self.inpatient { format!("{}^{}^{}^^^N", self.ward, self.room, self.bed) } else { self.loc.clone() }
     }
 }
 
@@ -305,13 +274,7 @@ impl Ctx {
         self.order_seq += 1;
         let d = at.date8();
         let yymmdd = d.get(2..).unwrap_or(&d).to_string();
-        format!(
-            "{}{}{:02}{:06}",
-            self.h.order_prefix,
-            yymmdd,
-            category % 100,
-            self.order_seq % 1_000_000
-        )
+        format!("{}{}{:02}{:06}", self.h.order_prefix, yymmdd, category % 100, self.order_seq % 1_000_000)
     }
 
     fn filler_no(&mut self, at: Ts) -> String {
@@ -363,13 +326,7 @@ impl Ctx {
         Seg::new("PID")
             .f(1, "0001")
             .f(3, format!("{}^^^^PI", pt.id))
-            .f(
-                5,
-                format!(
-                    "{}^{}^^^^^L^I~{}^{}^^^^^L^P",
-                    p.family.0, p.given.0, p.family.1, p.given.1
-                ),
-            )
+            .f(5, format!("{}^{}^^^^^L^I~{}^{}^^^^^L^P", p.family.0, p.given.0, p.family.1, p.given.1))
             .f(7, p.birth.clone())
             .f(8, p.sex)
             .f(11, format!("^^^^{}^JPN^H^{}", p.zip, p.address))
@@ -394,16 +351,7 @@ impl Ctx {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn orc(
-        &self,
-        enc: &Enc,
-        control: &str,
-        order: &str,
-        filler: &str,
-        group: &str,
-        status: &str,
-        at: Ts,
-    ) -> Seg {
+    fn orc(&self, enc: &Enc, control: &str, order: &str, filler: &str, group: &str, status: &str, at: Ts) -> Seg {
         let h = self.h;
         Seg::new("ORC")
             .f(1, control)
@@ -426,19 +374,12 @@ impl Ctx {
 
     fn a08(&mut self, pt: &Patient, at: Ts, inpatient: bool) {
         let p = &pt.person;
-        let (ins_code, ins_name, insurer) =
-            INSURANCE.get(p.insurance).copied().unwrap_or(INSURANCE[0]);
-        let relation = if p.age < 20 {
-            "CHD^子^HL70063"
-        } else {
-            "SEL^本人^HL70063"
-        };
+        let (ins_code, ins_name, insurer) = INSURANCE.get(p.insurance).copied().unwrap_or(INSURANCE[0]);
+        let relation = if p.age < 20 { "CHD^子^HL70063" } else { "SEL^本人^HL70063" };
         let segments = vec![
             self.evn(at, None),
             self.pid(pt).f(33, at.dt14()),
-            Seg::new("PV1")
-                .f(1, "0001")
-                .f(2, if inpatient { "I" } else { "O" }),
+            Seg::new("PV1").f(1, "0001").f(2, if inpatient { "I" } else { "O" }),
             Seg::new("OBX")
                 .f(1, "1")
                 .f(2, "NM")
@@ -466,52 +407,17 @@ impl Ctx {
                 .f(12, "20240401")
                 .f(17, relation),
         ];
-        self.emit(
-            at,
-            ADT_A08,
-            "ADT-00",
-            Processing::Ins,
-            pt,
-            None,
-            None,
-            segments,
-        );
+        self.emit(at, ADT_A08, "ADT-00", Processing::Ins, pt, None, None, segments);
     }
 
     fn a23(&mut self, pt: &Patient, at: Ts) {
-        let segments = vec![
-            self.evn(at, None),
-            self.pid(pt),
-            Seg::new("PV1").f(1, "0001").f(2, "O"),
-        ];
-        self.emit(
-            at,
-            ADT_A23,
-            "ADT-00",
-            Processing::Del,
-            pt,
-            None,
-            None,
-            segments,
-        );
+        let segments = vec![self.evn(at, None), self.pid(pt), Seg::new("PV1").f(1, "0001").f(2, "O")];
+        self.emit(at, ADT_A23, "ADT-00", Processing::Del, pt, None, None, segments);
     }
 
     fn a04(&mut self, pt: &Patient, enc: &Enc, at: Ts) {
-        let segments = vec![
-            self.evn(at, Some(at)),
-            self.pid(pt),
-            self.pv1(enc).f(44, at.dt14()),
-        ];
-        self.emit(
-            at,
-            ADT_A04,
-            "ADT-12",
-            Processing::Ins,
-            pt,
-            Some(at),
-            None,
-            segments,
-        );
+        let segments = vec![self.evn(at, Some(at)), self.pid(pt), self.pv1(enc).f(44, at.dt14())];
+        self.emit(at, ADT_A04, "ADT-12", Processing::Ins, pt, Some(at), None, segments);
     }
 
     /// Any dated inpatient ADT event. `care` goes into EVN-6 and into the field the SS-MIX2 table
@@ -538,27 +444,9 @@ impl Ctx {
     fn a54(&mut self, pt: &Patient, enc: &Enc, at: Ts, effective: Ts, cancel: bool) {
         let segments = vec![self.evn(at, Some(effective)), self.pid(pt), self.pv1(enc)];
         if cancel {
-            self.emit(
-                at,
-                ADT_A55,
-                "ADT-01",
-                Processing::Del,
-                pt,
-                None,
-                None,
-                segments,
-            );
+            self.emit(at, ADT_A55, "ADT-01", Processing::Del, pt, None, None, segments);
         } else {
-            self.emit(
-                at,
-                ADT_A54,
-                "ADT-01",
-                Processing::Ins,
-                pt,
-                None,
-                None,
-                segments,
-            );
+            self.emit(at, ADT_A54, "ADT-01", Processing::Ins, pt, None, None, segments);
         }
     }
 
@@ -568,11 +456,7 @@ impl Ctx {
             let Some(al) = ALLERGIES.get(a.allergy) else {
                 continue;
             };
-            let action = if i >= new_from {
-                "A^追加^HL70323"
-            } else {
-                "X^変更なし^HL70323"
-            };
+            let action = if i >= new_from { "A^追加^HL70323" } else { "X^変更なし^HL70323" };
             segments.push(
                 Seg::new("IAM")
                     .f(1, (i + 1).to_string())
@@ -585,16 +469,7 @@ impl Ctx {
                     .f(11, a.onset.clone()),
             );
         }
-        self.emit(
-            at,
-            ADT_A60,
-            "ADT-61",
-            Processing::Ins,
-            pt,
-            None,
-            None,
-            segments,
-        );
+        self.emit(at, ADT_A60, "ADT-61", Processing::Ins, pt, None, None, segments);
     }
 
     fn ppr(&mut self, pt: &Patient, enc: &Enc, at: Ts, list_no: &str, new_from: usize) {
@@ -604,11 +479,7 @@ impl Ctx {
                 continue;
             };
             let action = if i >= new_from { "AD" } else { "UC" };
-            let when = if p.inpatient {
-                "H^入院時"
-            } else {
-                "O^外来時"
-            };
+            let when = if p.inpatient { "H^入院時" } else { "O^外来時" };
             segments.push(
                 Seg::new("PRB")
                     .f(1, action)
@@ -618,14 +489,7 @@ impl Ctx {
                     .f(7, p.added.date8())
                     .f(10, format!("{}^^I10^{}^JHSD0004", d.icd10, when))
                     .f(16, p.added.date8())
-                    .f(
-                        18,
-                        if p.main {
-                            "1^主診断^JHSD0007"
-                        } else {
-                            "2^副診断^JHSD0007"
-                        },
-                    ),
+                    .f(18, if p.main { "1^主診断^JHSD0007" } else { "2^副診断^JHSD0007" }),
             );
             let mut zpr = Seg::new("ZPR").f(2, cwe(d.mdcdx2, d.name, "MDCDX2"));
             if !d.exchange.is_empty() {
@@ -642,16 +506,7 @@ impl Ctx {
                     .f(29, enc.class_cwe()),
             );
         }
-        self.emit(
-            at,
-            PPR_ZD1,
-            "PPR-01",
-            Processing::Ins,
-            pt,
-            None,
-            Some(list_no),
-            segments,
-        );
+        self.emit(at, PPR_ZD1, "PPR-01", Processing::Ins, pt, None, Some(list_no), segments);
     }
 
     // ----- orders --------------------------------------------------------------------------------
@@ -681,35 +536,13 @@ impl Ctx {
                 .f(9, "R^ルーチン^HL70485"),
             ods,
         ];
-        let processing = if control == "CA" {
-            Processing::Del
-        } else {
-            Processing::Ins
-        };
-        self.emit(
-            at,
-            OMD_O03,
-            "OMD",
-            processing,
-            pt,
-            Some(at),
-            Some(order),
-            segments,
-        );
+        let processing = if control == "CA" { Processing::Del } else { Processing::Ins };
+        self.emit(at, OMD_O03, "OMD", processing, pt, Some(at), Some(order), segments);
     }
 
     /// Outpatient prescription (RDE^O11, OMP-01): one Rp per drug.
     #[allow(clippy::too_many_arguments)]
-    fn rde_rx(
-        &mut self,
-        pt: &Patient,
-        enc: &Enc,
-        at: Ts,
-        order: &str,
-        control: &str,
-        drugs: &[usize],
-        days: u32,
-    ) {
+    fn rde_rx(&mut self, pt: &Patient, enc: &Enc, at: Ts, order: &str, control: &str, drugs: &[usize], days: u32) {
         let mut segments = vec![self.pid(pt), self.pv1(enc)];
         for (rp, &di) in drugs.iter().enumerate() {
             let Some(d) = ORAL_DRUGS.get(di) else {
@@ -727,31 +560,11 @@ impl Ctx {
             );
             segments.push(Seg::new("RXR").f(1, "PO^口^HL70162"));
         }
-        let processing = if control == "CA" {
-            Processing::Del
-        } else {
-            Processing::Ins
-        };
-        self.emit(
-            at,
-            RDE_O11,
-            "OMP-01",
-            processing,
-            pt,
-            Some(at),
-            Some(order),
-            segments,
-        );
+        let processing = if control == "CA" { Processing::Del } else { Processing::Ins };
+        self.emit(at, RDE_O11, "OMP-01", processing, pt, Some(at), Some(order), segments);
     }
 
-    fn injection_segments(
-        &self,
-        enc: &Enc,
-        inf: &Infusion,
-        order: &str,
-        start: Ts,
-        end: Ts,
-    ) -> Vec<Seg> {
+    fn injection_segments(&self, enc: &Enc, inf: &Infusion, order: &str, start: Ts, end: Ts) -> Vec<Seg> {
         let total: u32 = inf.components.iter().map(|c| c.volume_ml * c.amount).sum();
         let mut v = vec![
             Seg::new("RXE")
@@ -766,13 +579,8 @@ impl Ctx {
                 .f(23, inf.rate_ml_h.to_string())
                 .f(24, "ml/hr^ミリリットル／時間^ISO+")
                 .f(42, format!("{}^^^^^N", enc.ward)),
-            Seg::new("TQ1")
-                .f(1, "1")
-                .f(7, start.dt12())
-                .f(8, end.dt12()),
-            Seg::new("RXR")
-                .f(1, "IV^静脈内^HL70162")
-                .f(3, "IVP^点滴ポンプ^HL70164"),
+            Seg::new("TQ1").f(1, "1").f(7, start.dt12()).f(8, end.dt12()),
+            Seg::new("RXR").f(1, "IV^静脈内^HL70162").f(3, "IVP^点滴ポンプ^HL70164"),
         ];
         for (i, c) in inf.components.iter().enumerate() {
             v.push(
@@ -794,36 +602,14 @@ impl Ctx {
 
     /// Inpatient injection order (RDE^O11, OMP-02).
     #[allow(clippy::too_many_arguments)]
-    fn rde_inj(
-        &mut self,
-        pt: &Patient,
-        enc: &Enc,
-        at: Ts,
-        order: &str,
-        control: &str,
-        inf: usize,
-        start: Ts,
-    ) {
+    fn rde_inj(&mut self, pt: &Patient, enc: &Enc, at: Ts, order: &str, control: &str, inf: usize, start: Ts) {
         let inf = INFUSIONS.get(inf).unwrap_or(&INFUSIONS[0]);
         let end = Self::infusion_end(inf, start);
         let mut segments = vec![self.pid(pt), self.pv1(enc)];
         segments.push(self.orc(enc, control, order, "", &format!("{order}_01_001"), "", at));
         segments.extend(self.injection_segments(enc, inf, order, start, end));
-        let processing = if control == "CA" {
-            Processing::Del
-        } else {
-            Processing::Ins
-        };
-        self.emit(
-            at,
-            RDE_O11,
-            "OMP-02",
-            processing,
-            pt,
-            Some(at),
-            Some(order),
-            segments,
-        );
+        let processing = if control == "CA" { Processing::Del } else { Processing::Ins };
+        self.emit(at, RDE_O11, "OMP-02", processing, pt, Some(at), Some(order), segments);
     }
 
     /// Injection administration (RAS^O17, OMP-12), sent when the infusion ends.
@@ -832,9 +618,7 @@ impl Ctx {
         let end = Self::infusion_end(inf, start);
         let sent = self.jit(end.plus_min(5));
         let nurse = self.nurse();
-        let site = *self
-            .rng
-            .pick(&["左前腕に実施", "右前腕に実施", "左手背に実施"]);
+        let site = *self.rng.pick(&["左前腕に実施", "右前腕に実施", "左手背に実施"]);
         let mut segments = vec![self.pid(pt), self.pv1(enc)];
         segments.push(self.orc(enc, "NW", order, "", &format!("{order}_01_001"), "", sent));
         segments.extend(self.injection_segments(enc, inf, order, start, end));
@@ -856,21 +640,8 @@ impl Ctx {
                     .f(22, sent.dt14()),
             );
         }
-        segments.push(
-            Seg::new("RXR")
-                .f(1, "IV^静脈内^HL70162")
-                .f(3, "IVP^点滴ポンプ^HL70164"),
-        );
-        self.emit(
-            sent,
-            RAS_O17,
-            "OMP-12",
-            Processing::Ins,
-            pt,
-            Some(start),
-            Some(order),
-            segments,
-        );
+        segments.push(Seg::new("RXR").f(1, "IV^静脈内^HL70162").f(3, "IVP^点滴ポンプ^HL70164"));
+        self.emit(sent, RAS_O17, "OMP-12", Processing::Ins, pt, Some(start), Some(order), segments);
     }
 
     fn nurse(&mut self) -> String {
@@ -885,11 +656,7 @@ impl Ctx {
     fn ras_oral(&mut self, pt: &Patient, enc: &Enc, order: &str, drugs: &[usize], given: Ts) {
         let sent = self.jit(given.plus_min(10));
         let nurse = self.nurse();
-        let mut segments = vec![
-            self.pid(pt),
-            self.pv1(enc),
-            self.orc(enc, "NW", order, "", "1", "", sent),
-        ];
+        let mut segments = vec![self.pid(pt), self.pv1(enc), self.orc(enc, "NW", order, "", "1", "", sent)];
         for &di in drugs {
             let Some(d) = ORAL_DRUGS.get(di) else {
                 continue;
@@ -910,16 +677,7 @@ impl Ctx {
             );
         }
         segments.push(Seg::new("RXR").f(1, "PO^口^HL70162"));
-        self.emit(
-            sent,
-            RAS_O17,
-            "OMP-11",
-            Processing::Ins,
-            pt,
-            Some(given),
-            Some(order),
-            segments,
-        );
+        self.emit(sent, RAS_O17, "OMP-11", Processing::Ins, pt, Some(given), Some(order), segments);
     }
 
     fn lab_panels(&mut self, pt: &Patient, collect: Ts, with_crp: bool) -> Vec<LabPanel> {
@@ -956,16 +714,9 @@ impl Ctx {
         ]
     }
 
-    fn lab_value(
-        &mut self,
-        item: &'static LabItem,
-        female: bool,
-    ) -> (&'static LabItem, String, &'static str) {
-        let (low, high) = if item.jlac10.starts_with("2A030") && !female {
-            (13.7, 16.8)
-        } else {
-            (item.low, item.high)
-        };
+    fn lab_value(&mut self, item: &'static LabItem, female: bool) -> (&'static LabItem, String, &'static str) {
+        let (low, high) =
+            if item.jlac10.starts_with("2A030") && !female { (13.7, 16.8) } else { (item.low, item.high) };
         let mid = (low + high) / 2.0;
         let sd = ((high - low) / 4.0).max(0.01);
         let mut v = if self.rng.chance(18) {
@@ -995,16 +746,7 @@ impl Ctx {
 
     /// Laboratory order (OML^O33, OML-01).
     #[allow(clippy::too_many_arguments)]
-    fn oml(
-        &mut self,
-        pt: &Patient,
-        enc: &Enc,
-        at: Ts,
-        order: &str,
-        control: &str,
-        panels: &[LabPanel],
-        collect: Ts,
-    ) {
+    fn oml(&mut self, pt: &Patient, enc: &Enc, at: Ts, order: &str, control: &str, panels: &[LabPanel], collect: Ts) {
         let mut segments = vec![self.pid(pt), self.pv1(enc)];
         for (p, panel) in panels.iter().enumerate() {
             segments.push(
@@ -1014,12 +756,7 @@ impl Ctx {
                     .f(17, collect.dt12()),
             );
             segments.push(self.orc(enc, control, order, "", order, "", at));
-            segments.push(
-                Seg::new("TQ1")
-                    .f(1, "1")
-                    .f(7, collect.dt12())
-                    .f(9, "R^ルーチン^HL70485"),
-            );
+            segments.push(Seg::new("TQ1").f(1, "1").f(7, collect.dt12()).f(9, "R^ルーチン^HL70485"));
             segments.push(
                 Seg::new("OBR")
                     .f(1, (p + 1).to_string())
@@ -1029,28 +766,12 @@ impl Ctx {
             );
             for (i, (item, _, _)) in panel.items.iter().enumerate() {
                 segments.push(
-                    Seg::new("OBX")
-                        .f(1, (i + 1).to_string())
-                        .f(3, cwe(item.jlac10, item.name, "JC10"))
-                        .f(11, "O"),
+                    Seg::new("OBX").f(1, (i + 1).to_string()).f(3, cwe(item.jlac10, item.name, "JC10")).f(11, "O"),
                 );
             }
         }
-        let processing = if control == "CA" {
-            Processing::Del
-        } else {
-            Processing::Ins
-        };
-        self.emit(
-            at,
-            OML_O33,
-            "OML-01",
-            processing,
-            pt,
-            Some(at),
-            Some(order),
-            segments,
-        );
+        let processing = if control == "CA" { Processing::Del } else { Processing::Ins };
+        self.emit(at, OML_O33, "OML-01", processing, pt, Some(at), Some(order), segments);
     }
 
     /// Laboratory result (OUL^R22, OML-11). A preliminary report carries only the hematology panel.
@@ -1087,20 +808,9 @@ impl Ctx {
                     .f(22, at.dt14())
                     .f(25, "F"),
             );
-            segments.push(self.orc(
-                enc,
-                "SC",
-                order,
-                filler,
-                "",
-                if fin { "CM" } else { "A" },
-                at,
-            ));
+            segments.push(self.orc(enc, "SC", order, filler, "", if fin { "CM" } else { "A" }, at));
             for (i, (item, value, flag)) in panel.items.iter().enumerate() {
-                let range = format!(
-                    "{:.*}-{:.*}",
-                    item.decimals, item.low, item.decimals, item.high
-                );
+                let range = format!("{:.*}-{:.*}", item.decimals, item.low, item.decimals, item.high);
                 let range = if item.jlac10.starts_with("2A030") && pt.person.sex == "M" {
                     "13.7-16.8".to_string()
                 } else {
@@ -1120,16 +830,7 @@ impl Ctx {
                 );
             }
         }
-        self.emit(
-            at,
-            OUL_R22,
-            "OML-11",
-            Processing::Ins,
-            pt,
-            Some(collect),
-            Some(order),
-            segments,
-        );
+        self.emit(at, OUL_R22, "OML-11", Processing::Ins, pt, Some(collect), Some(order), segments);
     }
 
     fn exam_code(exam: Exam) -> String {
@@ -1151,62 +852,21 @@ impl Ctx {
             Exam::Endoscopy => "OMG-02",
             Exam::Ecg => "OMG-03",
         };
-        let mut segments = vec![
-            self.pid(pt),
-            self.pv1(enc),
-            self.orc(enc, control, order, "", "", "", at),
-        ];
+        let mut segments = vec![self.pid(pt), self.pv1(enc), self.orc(enc, control, order, "", "", "", at)];
         let tq1 = Seg::new("TQ1").f(1, "1").f(9, "R^ルーチン^HL70485");
-        segments.push(if exam == Exam::Ecg {
-            tq1.f(2, "1")
-        } else {
-            tq1
-        });
-        segments.push(
-            Seg::new("OBR")
-                .f(1, "1")
-                .f(2, order)
-                .f(4, Self::exam_code(exam))
-                .f(16, enc.doctor_xcn()),
-        );
+        segments.push(if exam == Exam::Ecg { tq1.f(2, "1") } else { tq1 });
+        segments.push(Seg::new("OBR").f(1, "1").f(2, order).f(4, Self::exam_code(exam)).f(16, enc.doctor_xcn()));
         if exam == Exam::Endoscopy {
             let (dx, why) = *self.rng.pick(&[
                 ("胃潰瘍の疑い", "臨床病名に対する精査"),
                 ("慢性胃炎", "経過観察"),
                 ("貧血", "出血源の検索"),
             ]);
-            segments.push(
-                Seg::new("OBX")
-                    .f(1, "1")
-                    .f(2, "TX")
-                    .f(3, "MS3-34^臨床病名^JSHR")
-                    .f(5, dx)
-                    .f(11, "F"),
-            );
-            segments.push(
-                Seg::new("OBX")
-                    .f(1, "2")
-                    .f(2, "TX")
-                    .f(3, "MS3-04^内視鏡検査理由^JSHR")
-                    .f(5, why)
-                    .f(11, "F"),
-            );
+            segments.push(Seg::new("OBX").f(1, "1").f(2, "TX").f(3, "MS3-34^臨床病名^JSHR").f(5, dx).f(11, "F"));
+            segments.push(Seg::new("OBX").f(1, "2").f(2, "TX").f(3, "MS3-04^内視鏡検査理由^JSHR").f(5, why).f(11, "F"));
         }
-        let processing = if control == "CA" {
-            Processing::Del
-        } else {
-            Processing::Ins
-        };
-        self.emit(
-            at,
-            OMG_O19,
-            kind,
-            processing,
-            pt,
-            Some(at),
-            Some(order),
-            segments,
-        );
+        let processing = if control == "CA" { Processing::Del } else { Processing::Ins };
+        self.emit(at, OMG_O19, kind, processing, pt, Some(at), Some(order), segments);
     }
 
     /// Radiology or endoscopy performed (OMI^Z23: OMG-11 / OMG-12).
@@ -1219,10 +879,7 @@ impl Ctx {
         let filler = self.filler_no(start);
         let (code_text, done) = match exam {
             Exam::Xray(_) => (Self::exam_code(exam), Self::exam_code(exam)),
-            _ => (
-                cwe(ENDO_DONE.0, ENDO_DONE.1, "LENDO"),
-                cwe(ENDO_DONE.0, ENDO_DONE.1, "LENDO"),
-            ),
+            _ => (cwe(ENDO_DONE.0, ENDO_DONE.1, "LENDO"), cwe(ENDO_DONE.0, ENDO_DONE.1, "LENDO")),
         };
         let mut segments = vec![
             self.pid(pt),
@@ -1263,22 +920,9 @@ impl Ctx {
                     .f(5, performer)
                     .f(11, "F"),
             );
-            segments.push(
-                Seg::new("OBX")
-                    .f(1, "2")
-                    .f(2, "TS")
-                    .f(3, "TM-P1^開始時間^JSHR")
-                    .f(5, start.dt14())
-                    .f(11, "F"),
-            );
-            segments.push(
-                Seg::new("OBX")
-                    .f(1, "3")
-                    .f(2, "TS")
-                    .f(3, "TM-P2^終了時間^JSHR")
-                    .f(5, end.dt14())
-                    .f(11, "F"),
-            );
+            segments
+                .push(Seg::new("OBX").f(1, "2").f(2, "TS").f(3, "TM-P1^開始時間^JSHR").f(5, start.dt14()).f(11, "F"));
+            segments.push(Seg::new("OBX").f(1, "3").f(2, "TS").f(3, "TM-P2^終了時間^JSHR").f(5, end.dt14()).f(11, "F"));
             segments.push(
                 Seg::new("OBX")
                     .f(1, "4")
@@ -1290,19 +934,10 @@ impl Ctx {
             if self.rng.chance(40) {
                 let biopsy = start.plus_min(self.rng.range(5, 10));
                 segments.push(
-                    Seg::new("ZE1")
-                        .f(1, "2")
-                        .f(2, "RS")
-                        .f(3, cwe(ENDO_BIOPSY.0, ENDO_BIOPSY.1, "LENDO"))
-                        .f(4, "1"),
+                    Seg::new("ZE1").f(1, "2").f(2, "RS").f(3, cwe(ENDO_BIOPSY.0, ENDO_BIOPSY.1, "LENDO")).f(4, "1"),
                 );
                 segments.push(
-                    Seg::new("OBX")
-                        .f(1, "1")
-                        .f(2, "TS")
-                        .f(3, "TM-B1^生検時間^JSHR")
-                        .f(5, biopsy.dt14())
-                        .f(11, "F"),
+                    Seg::new("OBX").f(1, "1").f(2, "TS").f(3, "TM-B1^生検時間^JSHR").f(5, biopsy.dt14()).f(11, "F"),
                 );
             }
         }
@@ -1315,16 +950,7 @@ impl Ctx {
                 .f(3, uid)
                 .f(5, modality),
         );
-        self.emit(
-            sent,
-            OMI_Z23,
-            kind,
-            Processing::Ins,
-            pt,
-            Some(start),
-            Some(order),
-            segments,
-        );
+        self.emit(sent, OMI_Z23, kind, Processing::Ins, pt, Some(start), Some(order), segments);
     }
 
     /// Physiology result (ORU^R01, OMG-13): a resting 12-lead ECG.
@@ -1349,13 +975,7 @@ impl Ctx {
                 .f(16, enc.doctor_xcn())
                 .f(22, sent.dt14())
                 .f(25, "F"),
-            Seg::new("OBX")
-                .f(1, "1")
-                .f(2, "TX")
-                .f(3, "9A110^心電図所見^JC10")
-                .f(4, "1")
-                .f(5, finding)
-                .f(11, "F"),
+            Seg::new("OBX").f(1, "1").f(2, "TX").f(3, "9A110^心電図所見^JC10").f(4, "1").f(5, finding).f(11, "F"),
         ];
         let numeric: [(&str, i64, &str); 5] = [
             ("32769^心拍数^99MFR", hr, "bpm"),
@@ -1376,16 +996,7 @@ impl Ctx {
                     .f(11, "F"),
             );
         }
-        self.emit(
-            sent,
-            ORU_R01,
-            "OMG-13",
-            Processing::Ins,
-            pt,
-            Some(exam),
-            Some(order),
-            segments,
-        );
+        self.emit(sent, ORU_R01, "OMG-13", Processing::Ins, pt, Some(exam), Some(order), segments);
     }
 }
 
@@ -1418,22 +1029,15 @@ struct VisitPlan {
 
 impl Ctx {
     fn new_problem(&mut self, pt: &mut Patient, at: Ts, inpatient: bool) {
-        let candidates: Vec<usize> = (0..DISEASES.len())
-            .filter(|d| !pt.problems.iter().any(|p| p.disease == *d))
-            .collect();
+        let candidates: Vec<usize> =
+            (0..DISEASES.len()).filter(|d| !pt.problems.iter().any(|p| p.disease == *d)).collect();
         let i = self.rng.index(candidates.len());
         let Some(&disease) = candidates.get(i) else {
             return;
         };
         let instance = self.order_no(at, 81);
         let main = pt.problems.is_empty();
-        pt.problems.push(Problem {
-            disease,
-            instance,
-            added: at,
-            main,
-            inpatient,
-        });
+        pt.problems.push(Problem { disease, instance, added: at, main, inpatient });
     }
 
     /// Sends the patient's problem list, adding a new problem first when `add` is set.
@@ -1456,21 +1060,14 @@ impl Ctx {
 
     fn allergy_list(&mut self, pt: &mut Patient, at: Ts) {
         let before = pt.allergies.len();
-        let candidates: Vec<usize> = (0..ALLERGIES.len())
-            .filter(|a| !pt.allergies.iter().any(|r| r.allergy == *a))
-            .collect();
+        let candidates: Vec<usize> =
+            (0..ALLERGIES.len()).filter(|a| !pt.allergies.iter().any(|r| r.allergy == *a)).collect();
         let i = self.rng.index(candidates.len());
         if let Some(&allergy) = candidates.get(i) {
-            let severity = *self
-                .rng
-                .pick(&[("MI", "軽度"), ("MO", "中等度"), ("SV", "重度")]);
+            let severity = *self.rng.pick(&[("MI", "軽度"), ("MO", "中等度"), ("SV", "重度")]);
             let year = self.rng.range(1985, 2024);
             let onset = format!("{year:04}{:02}", self.rng.range(1, 12));
-            pt.allergies.push(AllergyRec {
-                allergy,
-                severity,
-                onset,
-            });
+            pt.allergies.push(AllergyRec { allergy, severity, onset });
         }
         let pt_ro: &Patient = pt;
         self.a60(pt_ro, at, before);
@@ -1516,16 +1113,7 @@ impl Ctx {
             let filler = self.filler_no(collect);
             if plan.showcase || self.rng.chance(30) {
                 let pre = self.jit_range(collect, 30, 45);
-                self.oul(
-                    pt,
-                    &enc,
-                    pre,
-                    &order,
-                    &filler,
-                    &panels_final,
-                    collect,
-                    false,
-                );
+                self.oul(pt, &enc, pre, &order, &filler, &panels_final, collect, false);
             }
             let fin = self.jit_range(collect, 60, 150);
             self.oul(pt, &enc, fin, &order, &filler, &panels_final, collect, true);
@@ -1649,11 +1237,8 @@ impl Ctx {
                 if pt.registered && visits == 1 && self.rng.chance(8) {
                     // Moved house: basic patient information updated.
                     let at = self.jit(Ts::at(self.day(d), 17 * 60));
-                    pt.person.address = format!(
-                        "静岡県静岡市葵区七間町{}番{}号",
-                        self.rng.range(1, 20),
-                        self.rng.range(1, 15)
-                    );
+                    pt.person.address =
+                        format!("静岡県静岡市葵区七間町{}番{}号", self.rng.range(1, 20), self.rng.range(1, 15));
                     pt.person.zip = "420-0035";
                     self.a08(pt, at, false);
                 }
@@ -1676,13 +1261,7 @@ impl Ctx {
             let room = w.rooms.get(ri).copied().unwrap_or("1");
             let bed = self.rng.range(1, 4);
             if (w.code, room, bed) != (from.ward, from.room, from.bed) {
-                next = Enc {
-                    ward: w.code,
-                    room,
-                    bed,
-                    loc: format!("{}^{room}^{bed}^^^N", w.code),
-                    ..from.clone()
-                };
+                next = Enc { ward: w.code, room, bed, loc: format!("{}^{room}^{bed}^^^N", w.code), ..from.clone() };
                 break;
             }
         }
@@ -1759,11 +1338,7 @@ impl Ctx {
         let mut enc = self.ward_enc(pt);
         // Seen in the outpatient clinic the day before, admission planned there.
         let plan_sent = if a > 0 && self.is_clinic_day(a - 1) {
-            let plan = VisitPlan {
-                lab: self.rng.chance(60),
-                prescription: false,
-                ..VisitPlan::default()
-            };
+            let plan = VisitPlan { lab: self.rng.chance(60), prescription: false, ..VisitPlan::default() };
             self.visit(pt, a - 1, plan).plus_min(10)
         } else {
             self.jit(Ts::at(adm_day, 7 * 60 + 30))
@@ -1807,29 +1382,11 @@ impl Ctx {
         }
         let delay = self.rng.range(0, 40);
         let admit = self.jit(planned.plus_min(delay).max(plan_sent.plus_min(30)));
-        self.adt(
-            admit,
-            ADT_A01,
-            "ADT-22",
-            Processing::Ins,
-            pt,
-            admit,
-            self.pv1_in(&enc).f(44, admit.dt14()),
-            None,
-        );
+        self.adt(admit, ADT_A01, "ADT-22", Processing::Ins, pt, admit, self.pv1_in(&enc).f(44, admit.dt14()), None);
         if self.rng.chance(4) {
             // Admitted to the wrong bed: cancelled and re-sent.
             let c = self.jit(admit.plus_min(15));
-            self.adt(
-                c,
-                ADT_A11,
-                "ADT-22",
-                Processing::Del,
-                pt,
-                admit,
-                self.pv1_in(&enc).f(44, admit.dt14()),
-                None,
-            );
+            self.adt(c, ADT_A11, "ADT-22", Processing::Del, pt, admit, self.pv1_in(&enc).f(44, admit.dt14()), None);
             enc = self.move_enc(&enc);
             self.adt(
                 c.plus_min(3),
@@ -1873,11 +1430,7 @@ impl Ctx {
             if d == dis {
                 break;
             }
-            let after = if d == a {
-                admit.plus_min(30)
-            } else {
-                Ts::at(day, 0)
-            };
+            let after = if d == a { admit.plus_min(30) } else { Ts::at(day, 0) };
             let lab = d == a + 1 || (d > a + 1 && self.rng.chance(25));
             self.ward_day(pt, &enc, day, after, &oral, iv, lab);
             if Some(d) == transfer_day {
@@ -1897,43 +1450,16 @@ impl Ctx {
                 );
                 let done = self.jit_range(planned, 0, 30);
                 let pv1 = self.pv1_in(&new_enc).f(6, enc.loc.clone());
-                self.adt(
-                    done,
-                    ADT_A02,
-                    "ADT-42",
-                    Processing::Ins,
-                    pt,
-                    done,
-                    pv1,
-                    None,
-                );
+                self.adt(done, ADT_A02, "ADT-42", Processing::Ins, pt, done, pv1, None);
                 enc = new_enc;
             }
             if Some(d) == loa_day {
                 let out = self.jit(Ts::at(day, 13 * 60));
                 let back_planned = Ts::at(day, 17 * 60);
                 let pv2 = Seg::new("PV2").f(47, back_planned.dt14());
-                self.adt(
-                    out,
-                    ADT_A21,
-                    "ADT-31",
-                    Processing::Ins,
-                    pt,
-                    out,
-                    self.pv1_in(&enc),
-                    Some(pv2.clone()),
-                );
+                self.adt(out, ADT_A21, "ADT-31", Processing::Ins, pt, out, self.pv1_in(&enc), Some(pv2.clone()));
                 let back = self.jit_range(back_planned, -30, 10);
-                self.adt(
-                    back,
-                    ADT_A22,
-                    "ADT-32",
-                    Processing::Ins,
-                    pt,
-                    back,
-                    self.pv1_in(&enc),
-                    Some(pv2),
-                );
+                self.adt(back, ADT_A22, "ADT-32", Processing::Ins, pt, back, self.pv1_in(&enc), Some(pv2));
             }
             if change_doctor && d == a + 1 {
                 let docs = pt.dept.doctors;
@@ -1950,16 +1476,7 @@ impl Ctx {
             let planned = Ts::at(dis_day, 10 * 60);
             let sent = self.jit(Ts::at(self.day(dis - 1), 17 * 60 + 30));
             let pv2 = Seg::new("PV2").f(9, planned.dt14());
-            self.adt(
-                sent,
-                ADT_A16,
-                "ADT-51",
-                Processing::Ins,
-                pt,
-                planned,
-                self.pv1_in(&enc),
-                Some(pv2),
-            );
+            self.adt(sent, ADT_A16, "ADT-51", Processing::Ins, pt, planned, self.pv1_in(&enc), Some(pv2));
             let out = self.jit_range(planned, 0, 60);
             self.adt(
                 out,
@@ -1976,25 +1493,14 @@ impl Ctx {
 
     /// Patient 1 of 登呂総合病院: every outpatient order kind with updates and cancellations.
     fn showcase_outpatient(&mut self, pt: &mut Patient) {
-        let plan = VisitPlan {
-            lab: true,
-            xray: true,
-            ecg: true,
-            endoscopy: true,
-            prescription: true,
-            showcase: true,
-        };
+        let plan = VisitPlan { lab: true, xray: true, ecg: true, endoscopy: true, prescription: true, showcase: true };
         let last_sent = self.visit(pt, 0, plan);
         let follow = self.last().min(2);
         let enc = Enc::outpatient(pt);
         let base = if follow == 0 {
             last_sent.plus_min(30)
         } else {
-            let plan = VisitPlan {
-                lab: true,
-                prescription: true,
-                ..VisitPlan::default()
-            };
+            let plan = VisitPlan { lab: true, prescription: true, ..VisitPlan::default() };
             self.visit(pt, follow, plan).plus_min(5)
         };
         // Problem list re-sent with an added problem, allergy list with an added allergy.
@@ -2003,11 +1509,7 @@ impl Ctx {
         let at = self.jit(base.plus_min(3));
         self.allergy_list(pt, at);
         // Phone number changed: patient basic information updated.
-        pt.person.mobile = Some(format!(
-            "080-{:04}-{:04}",
-            self.rng.range(1000, 9999),
-            self.rng.range(0, 9999)
-        ));
+        pt.person.mobile = Some(format!("080-{:04}-{:04}", self.rng.range(1000, 9999), self.rng.range(0, 9999)));
         let at = self.jit(base.plus_min(6));
         self.a08(pt, at, false);
     }
@@ -2029,73 +1531,19 @@ impl Ctx {
         let t = step(self, 0, 7 * 60);
         self.register(pt, t.plus_min(-2), false);
         let plan1 = t.plus_min(150);
-        self.adt(
-            t,
-            ADT_A14,
-            "ADT-21",
-            Processing::Ins,
-            pt,
-            plan1,
-            self.pv1_in(&enc),
-            pv2_8(plan1),
-        );
+        self.adt(t, ADT_A14, "ADT-21", Processing::Ins, pt, plan1, self.pv1_in(&enc), pv2_8(plan1));
         let t = step(self, 0, 7 * 60 + 15);
-        self.adt(
-            t,
-            ADT_A27,
-            "ADT-21",
-            Processing::Del,
-            pt,
-            plan1,
-            self.pv1_in(&enc),
-            pv2_8(plan1),
-        );
+        self.adt(t, ADT_A27, "ADT-21", Processing::Del, pt, plan1, self.pv1_in(&enc), pv2_8(plan1));
         let t = step(self, 0, 7 * 60 + 30);
         let plan2 = t.plus_min(120);
-        self.adt(
-            t,
-            ADT_A14,
-            "ADT-21",
-            Processing::Ins,
-            pt,
-            plan2,
-            self.pv1_in(&enc),
-            pv2_8(plan2),
-        );
+        self.adt(t, ADT_A14, "ADT-21", Processing::Ins, pt, plan2, self.pv1_in(&enc), pv2_8(plan2));
         let wrong = step(self, 0, 9 * 60 + 30);
-        self.adt(
-            wrong,
-            ADT_A01,
-            "ADT-22",
-            Processing::Ins,
-            pt,
-            wrong,
-            self.pv1_in(&enc).f(44, wrong.dt14()),
-            None,
-        );
+        self.adt(wrong, ADT_A01, "ADT-22", Processing::Ins, pt, wrong, self.pv1_in(&enc).f(44, wrong.dt14()), None);
         let t = step(self, 0, 9 * 60 + 40);
-        self.adt(
-            t,
-            ADT_A11,
-            "ADT-22",
-            Processing::Del,
-            pt,
-            wrong,
-            self.pv1_in(&enc).f(44, wrong.dt14()),
-            None,
-        );
+        self.adt(t, ADT_A11, "ADT-22", Processing::Del, pt, wrong, self.pv1_in(&enc).f(44, wrong.dt14()), None);
         enc = self.move_enc(&enc);
         let admit = step(self, 0, 9 * 60 + 45);
-        self.adt(
-            admit,
-            ADT_A01,
-            "ADT-22",
-            Processing::Ins,
-            pt,
-            admit,
-            self.pv1_in(&enc).f(44, admit.dt14()),
-            None,
-        );
+        self.adt(admit, ADT_A01, "ADT-22", Processing::Ins, pt, admit, self.pv1_in(&enc).f(44, admit.dt14()), None);
 
         // Diet: ordered, changed; a test meal ordered by mistake and cancelled.
         let t = step(self, 0, 10 * 60 + 15);
@@ -2159,144 +1607,36 @@ impl Ctx {
         let new_enc = self.move_enc(&enc);
         let tp1 = t.plus_min(90);
         let pv1_pending = self.pv1_in(&enc).f(42, new_enc.loc.clone());
-        self.adt(
-            t,
-            ADT_A15,
-            "ADT-41",
-            Processing::Ins,
-            pt,
-            tp1,
-            pv1_pending.clone(),
-            pv2_8(tp1),
-        );
+        self.adt(t, ADT_A15, "ADT-41", Processing::Ins, pt, tp1, pv1_pending.clone(), pv2_8(tp1));
         let t = step(self, d_mid, 8 * 60 + 40);
-        self.adt(
-            t,
-            ADT_A26,
-            "ADT-41",
-            Processing::Del,
-            pt,
-            tp1,
-            pv1_pending.clone(),
-            pv2_8(tp1),
-        );
+        self.adt(t, ADT_A26, "ADT-41", Processing::Del, pt, tp1, pv1_pending.clone(), pv2_8(tp1));
         let t = step(self, d_mid, 8 * 60 + 50);
         let tp2 = t.plus_min(90);
-        self.adt(
-            t,
-            ADT_A15,
-            "ADT-41",
-            Processing::Ins,
-            pt,
-            tp2,
-            pv1_pending,
-            pv2_8(tp2),
-        );
+        self.adt(t, ADT_A15, "ADT-41", Processing::Ins, pt, tp2, pv1_pending, pv2_8(tp2));
         let moved1 = step(self, d_mid, tp2.minute_of_day());
         let pv1_moved = self.pv1_in(&new_enc).f(6, enc.loc.clone());
-        self.adt(
-            moved1,
-            ADT_A02,
-            "ADT-42",
-            Processing::Ins,
-            pt,
-            moved1,
-            pv1_moved.clone(),
-            None,
-        );
+        self.adt(moved1, ADT_A02, "ADT-42", Processing::Ins, pt, moved1, pv1_moved.clone(), None);
         let t = step(self, d_mid, tp2.minute_of_day() + 10);
-        self.adt(
-            t,
-            ADT_A12,
-            "ADT-42",
-            Processing::Del,
-            pt,
-            moved1,
-            self.pv1_in(&enc).f(6, new_enc.loc.clone()),
-            None,
-        );
+        self.adt(t, ADT_A12, "ADT-42", Processing::Del, pt, moved1, self.pv1_in(&enc).f(6, new_enc.loc.clone()), None);
         let moved2 = step(self, d_mid, tp2.minute_of_day() + 20);
-        self.adt(
-            moved2,
-            ADT_A02,
-            "ADT-42",
-            Processing::Ins,
-            pt,
-            moved2,
-            pv1_moved,
-            None,
-        );
+        self.adt(moved2, ADT_A02, "ADT-42", Processing::Ins, pt, moved2, pv1_moved, None);
         enc = new_enc;
 
         let out1 = step(self, d_mid, 13 * 60);
         let back_planned = out1.plus_min(150);
         let pv2_47 = Some(Seg::new("PV2").f(47, back_planned.dt14()));
-        self.adt(
-            out1,
-            ADT_A21,
-            "ADT-31",
-            Processing::Ins,
-            pt,
-            out1,
-            self.pv1_in(&enc),
-            pv2_47.clone(),
-        );
+        self.adt(out1, ADT_A21, "ADT-31", Processing::Ins, pt, out1, self.pv1_in(&enc), pv2_47.clone());
         let t = step(self, d_mid, 13 * 60 + 5);
-        self.adt(
-            t,
-            ADT_A52,
-            "ADT-31",
-            Processing::Del,
-            pt,
-            out1,
-            self.pv1_in(&enc),
-            pv2_47.clone(),
-        );
+        self.adt(t, ADT_A52, "ADT-31", Processing::Del, pt, out1, self.pv1_in(&enc), pv2_47.clone());
         let out2 = step(self, d_mid, 13 * 60 + 15);
-        self.adt(
-            out2,
-            ADT_A21,
-            "ADT-31",
-            Processing::Ins,
-            pt,
-            out2,
-            self.pv1_in(&enc),
-            pv2_47.clone(),
-        );
+        self.adt(out2, ADT_A21, "ADT-31", Processing::Ins, pt, out2, self.pv1_in(&enc), pv2_47.clone());
         let back1 = step(self, d_mid, 15 * 60);
-        self.adt(
-            back1,
-            ADT_A22,
-            "ADT-32",
-            Processing::Ins,
-            pt,
-            back1,
-            self.pv1_in(&enc),
-            pv2_47.clone(),
-        );
+        self.adt(back1, ADT_A22, "ADT-32", Processing::Ins, pt, back1, self.pv1_in(&enc), pv2_47.clone());
         let t = step(self, d_mid, 15 * 60 + 10);
         // The A53 carries the return it cancels in EVN-6 and the planned return in PV2-47.
-        self.adt(
-            t,
-            ADT_A53,
-            "ADT-32",
-            Processing::Del,
-            pt,
-            back1,
-            self.pv1_in(&enc),
-            pv2_47.clone(),
-        );
+        self.adt(t, ADT_A53, "ADT-32", Processing::Del, pt, back1, self.pv1_in(&enc), pv2_47.clone());
         let back2 = step(self, d_mid, 15 * 60 + 15);
-        self.adt(
-            back2,
-            ADT_A22,
-            "ADT-32",
-            Processing::Ins,
-            pt,
-            back2,
-            self.pv1_in(&enc),
-            pv2_47,
-        );
+        self.adt(back2, ADT_A22, "ADT-32", Processing::Ins, pt, back2, self.pv1_in(&enc), pv2_47);
 
         let mut d = d_mid + 1;
         while d < d_dis {
@@ -2309,39 +1649,12 @@ impl Ctx {
         let t = step(self, d_dis, 8 * 60);
         let dp1 = t.plus_min(120);
         let pv2_9 = |p: Ts| Some(Seg::new("PV2").f(9, p.dt14()));
-        self.adt(
-            t,
-            ADT_A16,
-            "ADT-51",
-            Processing::Ins,
-            pt,
-            dp1,
-            self.pv1_in(&enc),
-            pv2_9(dp1),
-        );
+        self.adt(t, ADT_A16, "ADT-51", Processing::Ins, pt, dp1, self.pv1_in(&enc), pv2_9(dp1));
         let t = step(self, d_dis, 8 * 60 + 10);
-        self.adt(
-            t,
-            ADT_A25,
-            "ADT-51",
-            Processing::Del,
-            pt,
-            dp1,
-            self.pv1_in(&enc),
-            pv2_9(dp1),
-        );
+        self.adt(t, ADT_A25, "ADT-51", Processing::Del, pt, dp1, self.pv1_in(&enc), pv2_9(dp1));
         let t = step(self, d_dis, 8 * 60 + 20);
         let dp2 = t.plus_min(160);
-        self.adt(
-            t,
-            ADT_A16,
-            "ADT-51",
-            Processing::Ins,
-            pt,
-            dp2,
-            self.pv1_in(&enc),
-            pv2_9(dp2),
-        );
+        self.adt(t, ADT_A16, "ADT-51", Processing::Ins, pt, dp2, self.pv1_in(&enc), pv2_9(dp2));
         let out1 = step(self, d_dis, 11 * 60);
         self.adt(
             out1,
@@ -2354,16 +1667,7 @@ impl Ctx {
             None,
         );
         let t = step(self, d_dis, 11 * 60 + 30);
-        self.adt(
-            t,
-            ADT_A13,
-            "ADT-52",
-            Processing::Del,
-            pt,
-            out1,
-            self.pv1_in(&enc).f(45, out1.dt14()),
-            None,
-        );
+        self.adt(t, ADT_A13, "ADT-52", Processing::Del, pt, out1, self.pv1_in(&enc).f(45, out1.dt14()), None);
         let out2 = step(self, d_dis, 14 * 60);
         self.adt(
             out2,
@@ -2396,17 +1700,8 @@ impl Ctx {
     }
 }
 
-static FALLBACK_DEPT: Dept = Dept {
-    code: "01",
-    name: "内科",
-    doctors: &[],
-    admits: false,
-};
-static FALLBACK_DOCTOR: Staff = Staff {
-    id: "D0000",
-    family: "医師",
-    given: "一郎",
-};
+static FALLBACK_DEPT: Dept = Dept { code: "01", name: "内科", doctors: &[], admits: false };
+static FALLBACK_DOCTOR: Staff = Staff { id: "D0000", family: "医師", given: "一郎" };
 
 fn first_dept(h: &'static HospitalDef) -> &'static Dept {
     h.departments.first().unwrap_or(&FALLBACK_DEPT)
@@ -2419,10 +1714,7 @@ fn first_doctor(h: &'static HospitalDef) -> &'static Staff {
 fn make_patient(ctx: &mut Ctx, person: Person) -> Patient {
     let h = ctx.h;
     let dept = if person.age < 15 {
-        h.departments
-            .iter()
-            .find(|d| d.code == "09")
-            .unwrap_or(first_dept(h))
+        h.departments.iter().find(|d| d.code == "09").unwrap_or(first_dept(h))
     } else {
         let adult: Vec<&'static Dept> = h.departments.iter().filter(|d| d.code != "09").collect();
         let i = ctx.rng.index(adult.len());
@@ -2465,11 +1757,7 @@ pub(crate) fn run(config: &DemoConfig, start: (i64, i64, i64)) -> Vec<DemoMessag
         let mut registered_twice: Option<Person> = None;
         for i in 0..count {
             // The clinic refers every fifth patient to 登呂総合病院: same person, different ID.
-            let person_index = if hidx == 2 && i % 5 == 0 {
-                i
-            } else {
-                hidx * 100_000 + i
-            };
+            let person_index = if hidx == 2 && i % 5 == 0 { i } else { hidx * 100_000 + i };
             let person = make_person(config.seed, person_index as u64, start.0);
             if i == count.min(3) - 1 {
                 registered_twice = Some(person.clone());
@@ -2545,9 +1833,7 @@ pub(crate) fn tables_are_consistent() -> bool {
             && h.departments.iter().all(|d| !d.doctors.is_empty())
             && !h.nurses.is_empty()
             && (7..=10).contains(&h.patient_id_digits)
-    }) && crate::data::INFUSIONS
-        .iter()
-        .all(|i| !i.components.is_empty())
+    }) && crate::data::INFUSIONS.iter().all(|i| !i.components.is_empty())
 }
 
 #[cfg(test)]

@@ -37,6 +37,51 @@ impl Default for Delimiters {
     }
 }
 
+impl Delimiters {
+    /// MSH-2 as these delimiters spell it: component, repetition, escape, sub-component (`^~\&`).
+    pub fn encoding_characters(&self) -> String {
+        [self.component, self.repetition, self.escape, self.subcomponent].iter().collect()
+    }
+
+    /// Escapes free text for use as a field value: each delimiter becomes its HL7 escape sequence
+    /// (`\F\` field, `\S\` component, `\T\` sub-component, `\R\` repetition, `\E\` escape),
+    /// CR, LF and CRLF become the line-break command `\.br\`, and other control characters a space.
+    pub fn escape(&self, text: &str) -> String {
+        let mut out = String::with_capacity(text.len());
+        let mut chars = text.chars().peekable();
+        while let Some(ch) = chars.next() {
+            let code = if ch == self.field {
+                Some("F")
+            } else if ch == self.component {
+                Some("S")
+            } else if ch == self.subcomponent {
+                Some("T")
+            } else if ch == self.repetition {
+                Some("R")
+            } else if ch == self.escape {
+                Some("E")
+            } else if ch == '\r' || ch == '\n' {
+                if ch == '\r' && chars.peek() == Some(&'\n') {
+                    chars.next();
+                }
+                Some(".br")
+            } else {
+                None
+            };
+            match code {
+                Some(code) => {
+                    out.push(self.escape);
+                    out.push_str(code);
+                    out.push(self.escape);
+                }
+                None if ch.is_control() => out.push(' '),
+                None => out.push(ch),
+            }
+        }
+        out
+    }
+}
+
 #[derive(Debug, Clone)]
 struct Seg {
     /// Byte ranges into the text: index 0 is the segment ID, then the fields as split on the field
@@ -48,15 +93,87 @@ struct Seg {
 #[derive(Debug, Clone)]
 pub struct Message {
     text: String,
+    /// Bytes trimmed from the start of the text given to [`Message::parse`].
+    base: usize,
     delims: Delimiters,
     segments: Vec<Seg>,
+}
+
+/// A position in a message, as HL7's ERL data type (ERR-2) spells it: segment ID, the segment's
+/// sequence among segments with that ID, then field, repetition, component and sub-component, each
+/// 1-based and optional from the right.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct Location {
+    /// Segment ID, e.g. `PID`.
+    pub segment: String,
+    /// 1-based sequence of this segment among the segments with the same ID.
+    pub sequence: usize,
+    /// Field number in HL7 numbering (MSH-1 is the field separator).
+    pub field: Option<usize>,
+    /// 1-based repetition of the field.
+    pub repetition: Option<usize>,
+    /// 1-based component.
+    pub component: Option<usize>,
+    /// 1-based sub-component.
+    pub subcomponent: Option<usize>,
+}
+
+impl Location {
+    /// A whole segment, e.g. the first `PID`.
+    pub fn segment(id: &str, sequence: usize) -> Location {
+        Location {
+            segment: id.to_owned(),
+            sequence,
+            field: None,
+            repetition: None,
+            component: None,
+            subcomponent: None,
+        }
+    }
+
+    /// A field of a segment, e.g. `PID` 1, field 3.
+    pub fn field(id: &str, sequence: usize, field: usize) -> Location {
+        Location { field: Some(field), ..Location::segment(id, sequence) }
+    }
+
+    /// The ERL form with `^` between components, trailing empty components left out:
+    /// `PID^1^5^2^1`. Each part stops at the first absent one.
+    pub fn to_erl(&self) -> String {
+        let mut out = Delimiters::default().escape(&self.segment);
+        out.push('^');
+        out.push_str(&self.sequence.to_string());
+        for part in [self.field, self.repetition, self.component, self.subcomponent] {
+            let Some(n) = part else { break };
+            out.push('^');
+            out.push_str(&n.to_string());
+        }
+        out
+    }
+}
+
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}[{}]", self.segment, self.sequence)?;
+        if let Some(field) = self.field {
+            write!(f, "-{field}")?;
+            if let Some(rep) = self.repetition {
+                write!(f, "({rep})")?;
+            }
+            for part in [self.component, self.subcomponent].into_iter().map_while(|p| p) {
+                write!(f, ".{part}")?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl Message {
     /// Parses decoded message text. Segments may end with CR, LF or CRLF; empty lines are skipped.
     /// Trailing MLLP bytes (0x0B, 0x1C) that leaked into the text are ignored.
     pub fn parse(text: &str) -> Result<Message, ParseError> {
-        let text = text.trim_start_matches(['\u{0b}', '\r', '\n']);
+        let trimmed = text.trim_start_matches(['\u{0b}', '\r', '\n']);
+        let base = text.len() - trimmed.len();
+        let text = trimmed;
         let text = text.trim_end_matches(['\u{1c}', '\r', '\n']);
         if text.is_empty() {
             return Err(ParseError::Empty);
@@ -86,7 +203,7 @@ impl Message {
             parts.push(field_start..start + line.len());
             segments.push(Seg { parts });
         }
-        Ok(Message { text: owned, delims, segments })
+        Ok(Message { text: owned, base, delims, segments })
     }
 
     /// The decoded text the message was parsed from (segment separators preserved).
@@ -134,6 +251,46 @@ impl Message {
             (Some(c), None) => f.component(c),
             (Some(c), Some(s)) => f.subcomponent(c, s),
         }
+    }
+
+    /// Where a byte offset of the text given to [`Message::parse`] falls: segment, field,
+    /// repetition, component and sub-component. `None` for offsets outside any segment (segment
+    /// terminators, skipped blank lines, trimmed MLLP bytes, past the end). An offset inside the
+    /// segment ID gives a location without a field; MSH-1 and MSH-2 have no repetition or
+    /// component. Use it with [`crate::charset::CharIssue::text_offset`].
+    pub fn locate(&self, text_offset: usize) -> Option<Location> {
+        let off = text_offset.checked_sub(self.base)?;
+        let index = self.segments.iter().position(|seg| {
+            let first = seg.parts.first();
+            let last = seg.parts.last();
+            matches!((first, last), (Some(f), Some(l)) if f.start <= off && off < l.end)
+        })?;
+        let seg = Segment { msg: self, seg: &self.segments[index] };
+        let id = seg.id();
+        let sequence = self.segments[..index].iter().filter(|s| Segment { msg: self, seg: s }.id() == id).count() + 1;
+        let mut loc = Location::segment(id, sequence);
+        // The part the offset is in: the last one starting at or before it.
+        let part = seg.seg.parts.iter().rposition(|r| r.start <= off)?;
+        if part == 0 {
+            return if off < seg.seg.parts[0].end { Some(loc) } else { None };
+        }
+        let is_msh = id == "MSH";
+        let field = if is_msh { part + 1 } else { part };
+        loc.field = Some(field);
+        if is_msh && field == 2 {
+            return Some(loc);
+        }
+        let range = &seg.seg.parts[part];
+        let before = self.text.get(range.start..off.min(range.end))?;
+        let d = &self.delims;
+        let rep_start = before.rfind(d.repetition).map_or(0, |i| i + d.repetition.len_utf8());
+        let in_rep = &before[rep_start..];
+        let comp_start = in_rep.rfind(d.component).map_or(0, |i| i + d.component.len_utf8());
+        let in_comp = &in_rep[comp_start..];
+        loc.repetition = Some(before.matches(d.repetition).count() + 1);
+        loc.component = Some(in_rep.matches(d.component).count() + 1);
+        loc.subcomponent = Some(in_comp.matches(d.subcomponent).count() + 1);
+        Some(loc)
     }
 
     /// Number of segments.
@@ -190,9 +347,11 @@ impl<'a> Segment<'a> {
             self.id()
         } else if self.id() == "MSH" {
             if n == 1 {
-                // The separator itself: borrow it from the text right after "MSH".
+                // The separator itself: borrow it from the text right after "MSH" (absent when a
+                // later "MSH" line has no field at all).
                 let start = self.seg.parts[0].end;
-                &self.msg.text[start..start + self.msg.delims.field.len_utf8()]
+                let sep = self.msg.text.get(start..start + self.msg.delims.field.len_utf8()).unwrap_or("");
+                if self.seg.parts.len() > 1 { sep } else { "" }
             } else {
                 self.seg.parts.get(n - 1).map(|r| &self.msg.text[r.clone()]).unwrap_or("")
             }
@@ -227,6 +386,11 @@ impl<'a> Field<'a> {
     /// The raw field text, repetitions and components included.
     pub fn as_str(&self) -> &'a str {
         self.text
+    }
+
+    /// The delimiters of the message the field belongs to.
+    pub fn delimiters(&self) -> Delimiters {
+        self.delims
     }
 
     /// True when the field is empty.
@@ -291,6 +455,26 @@ mod tests {
         let m = Message::parse("\u{0b}MSH|^~\\&|A\nPID|1||42\n\u{1c}").unwrap();
         assert_eq!(m.get("PID-3"), "42");
         assert_eq!(m.len(), 2);
+    }
+
+    #[test]
+    fn later_bare_msh_segment_has_empty_fields() {
+        // Used to slice past the end of the text for MSH-1 of the second segment.
+        let m = Message::parse("MSH|^~\\&|A\rMSH").unwrap();
+        let bare = m.segments().nth(1).unwrap();
+        assert_eq!(bare.id(), "MSH");
+        assert_eq!(bare.field(1).as_str(), "");
+        assert_eq!(bare.field(2).as_str(), "");
+        assert_eq!(m.get("MSH-1"), "|");
+    }
+
+    #[test]
+    fn escape_free_text() {
+        let d = Delimiters::default();
+        assert_eq!(d.escape("a|b^c&d~e\\f"), "a\\F\\b\\S\\c\\T\\d\\R\\e\\E\\f");
+        assert_eq!(d.escape("1\r\n2\n3\r4\t5"), "1\\.br\\2\\.br\\3\\.br\\4 5");
+        assert_eq!(d.escape("患者"), "患者");
+        assert_eq!(d.encoding_characters(), "^~\\&");
     }
 
     #[test]

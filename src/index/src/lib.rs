@@ -101,11 +101,7 @@ impl Processing {
     }
 
     fn parse(s: &str) -> Processing {
-        if s == "DEL" {
-            Processing::Del
-        } else {
-            Processing::Ins
-        }
+        if s == "DEL" { Processing::Del } else { Processing::Ins }
     }
 }
 
@@ -244,10 +240,7 @@ impl Index {
         conn.execute_batch(SCHEMA)?;
         let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
         if version > SCHEMA_VERSION {
-            return Err(IndexError::SchemaTooNew {
-                found: version,
-                supported: SCHEMA_VERSION,
-            });
+            return Err(IndexError::SchemaTooNew { found: version, supported: SCHEMA_VERSION });
         }
         conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
         Ok(Index { conn })
@@ -255,38 +248,26 @@ impl Index {
 
     /// Opens an existing index read-only (for the HTTP API and `verify`).
     pub fn open_read_only(path: &Path) -> Result<Index> {
-        let conn = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
+        let conn =
+            Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         Ok(Index { conn })
     }
 
     /// Starts a write batch: every change inside it commits atomically.
     pub fn batch(&mut self) -> Result<Batch<'_>> {
-        Ok(Batch {
-            tx: self.conn.transaction()?,
-        })
+        Ok(Batch { tx: self.conn.transaction()? })
     }
 
     /// The recovery checkpoint (zero on a new index).
     pub fn checkpoint(&self) -> Result<Checkpoint> {
         let seq: Option<String> = self
             .conn
-            .query_row(
-                "SELECT value FROM meta WHERE key = 'checkpoint_wal_seq'",
-                [],
-                |r| r.get(0),
-            )
+            .query_row("SELECT value FROM meta WHERE key = 'checkpoint_wal_seq'", [], |r| r.get(0))
             .optional()?;
         let state: Option<String> = self
             .conn
-            .query_row(
-                "SELECT value FROM meta WHERE key = 'checkpoint_store_state'",
-                [],
-                |r| r.get(0),
-            )
+            .query_row("SELECT value FROM meta WHERE key = 'checkpoint_store_state'", [], |r| r.get(0))
             .optional()?;
         Ok(Checkpoint {
             wal_seq: seq.and_then(|s| s.parse().ok()).unwrap_or(0),
@@ -295,12 +276,7 @@ impl Index {
     }
 
     /// Whether a message with this control ID and these exact bytes is already stored.
-    pub fn contains_message(
-        &self,
-        facility_id: &str,
-        control_id: &str,
-        sha256: &str,
-    ) -> Result<bool> {
+    pub fn contains_message(&self, facility_id: &str, control_id: &str, sha256: &str) -> Result<bool> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT 1 FROM ssmixidx WHERE facility_id = ?1 AND control_id = ?2 AND sha256 = ?3 LIMIT 1",
         )?;
@@ -326,17 +302,11 @@ impl Index {
         }
         if let Some(from) = &q.from {
             args.push(from.clone());
-            sql.push_str(&format!(
-                " AND order_date <> '-' AND order_date >= ?{}",
-                args.len()
-            ));
+            sql.push_str(&format!(" AND order_date <> '-' AND order_date >= ?{}", args.len()));
         }
         if let Some(to) = &q.to {
             args.push(to.clone());
-            sql.push_str(&format!(
-                " AND order_date <> '-' AND order_date <= ?{}",
-                args.len()
-            ));
+            sql.push_str(&format!(" AND order_date <> '-' AND order_date <= ?{}", args.len()));
         }
         if !q.include_history {
             sql.push_str(" AND condition_flag = 1");
@@ -497,9 +467,9 @@ impl Batch<'_> {
 
     /// Stores the recovery checkpoint.
     pub fn set_checkpoint(&mut self, cp: &Checkpoint) -> Result<()> {
-        let mut stmt = self
-            .tx
-            .prepare_cached("INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")?;
+        let mut stmt = self.tx.prepare_cached(
+            "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )?;
         stmt.execute(params!["checkpoint_wal_seq", cp.wal_seq.to_string()])?;
         stmt.execute(params!["checkpoint_store_state", cp.store_state])?;
         Ok(())

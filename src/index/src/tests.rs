@@ -31,12 +31,7 @@ fn flags(ix: &Index) -> Vec<(String, u8)> {
         include_history: true,
         ..Default::default()
     };
-    let mut v: Vec<_> = ix
-        .documents(&q)
-        .unwrap()
-        .into_iter()
-        .map(|d| (d.file_name, d.condition_flag))
-        .collect();
+    let mut v: Vec<_> = ix.documents(&q).unwrap().into_iter().map(|d| (d.file_name, d.condition_flag)).collect();
     v.sort();
     v
 }
@@ -61,15 +56,8 @@ fn versions_follow_condition_flag_rules_and_replay_converges() {
     apply_all(&mut ix, &seq);
     let after_updates = flags(&ix);
     assert_eq!(
-        after_updates
-            .iter()
-            .map(|(n, f)| (&n[n.len() - 22..], *f))
-            .collect::<Vec<_>>(),
-        vec![
-            ("20110701100000000_01_2", 2),
-            ("20110701110000000_01_2", 2),
-            ("20110701120000000_01_1", 1)
-        ]
+        after_updates.iter().map(|(n, f)| (&n[n.len() - 22..], *f)).collect::<Vec<_>>(),
+        vec![("20110701100000000_01_2", 2), ("20110701110000000_01_2", 2), ("20110701120000000_01_1", 1)]
     );
     // Replaying from any earlier point converges to the same state.
     for start in 0..seq.len() {
@@ -80,12 +68,7 @@ fn versions_follow_condition_flag_rules_and_replay_converges() {
     let del = entry("20110701130000000", Processing::Del, 4);
     apply_all(&mut ix, std::slice::from_ref(&del));
     let after_delete = flags(&ix);
-    assert!(
-        after_delete
-            .iter()
-            .all(|(n, f)| *f == 0 && n.ends_with("_0")),
-        "{after_delete:?}"
-    );
+    assert!(after_delete.iter().all(|(n, f)| *f == 0 && n.ends_with("_0")), "{after_delete:?}");
     assert_eq!(after_delete.len(), 4);
     let mut all = seq.to_vec();
     all.push(del);
@@ -104,21 +87,11 @@ fn duplicates_checkpoints_and_queries() {
     let e = entry("20110701100000000", Processing::Ins, 7);
     let mut b = ix.batch().unwrap();
     b.apply(&e, "now").unwrap();
-    b.set_checkpoint(&Checkpoint {
-        wal_seq: 7,
-        store_state: "{}".into(),
-    })
-    .unwrap();
+    b.set_checkpoint(&Checkpoint { wal_seq: 7, store_state: "{}".into() }).unwrap();
     b.commit().unwrap();
     assert!(ix.contains_message("1234567890", "C7", &e.sha256).unwrap());
-    assert!(
-        !ix.contains_message("1234567890", "C7", &"f".repeat(64))
-            .unwrap()
-    );
-    assert!(
-        ix.stem_exists("1234567890", &e.out_rel_directory, &e.stem)
-            .unwrap()
-    );
+    assert!(!ix.contains_message("1234567890", "C7", &"f".repeat(64)).unwrap());
+    assert!(ix.stem_exists("1234567890", &e.out_rel_directory, &e.stem).unwrap());
     assert_eq!(ix.checkpoint().unwrap().wal_seq, 7);
     drop(ix);
 
@@ -132,22 +105,9 @@ fn duplicates_checkpoints_and_queries() {
         ..Default::default()
     };
     assert_eq!(ro.documents(&q(None, None, None)).unwrap().len(), 1);
-    assert_eq!(
-        ro.documents(&q(Some("20110702"), None, None))
-            .unwrap()
-            .len(),
-        0
-    );
-    assert_eq!(
-        ro.documents(&q(Some("20110701"), Some("20110701"), None))
-            .unwrap()
-            .len(),
-        1
-    );
-    assert_eq!(
-        ro.documents(&q(None, None, Some("OMP-02"))).unwrap().len(),
-        0
-    );
+    assert_eq!(ro.documents(&q(Some("20110702"), None, None)).unwrap().len(), 0);
+    assert_eq!(ro.documents(&q(Some("20110701"), Some("20110701"), None)).unwrap().len(), 1);
+    assert_eq!(ro.documents(&q(None, None, Some("OMP-02"))).unwrap().len(), 0);
     let doc = &ro.documents(&q(None, None, None)).unwrap()[0];
     assert_eq!(ro.document(doc.id).unwrap().as_ref(), Some(doc));
     assert_eq!(ro.stats().unwrap().documents, 1);

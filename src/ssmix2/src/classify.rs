@@ -4,12 +4,10 @@ use hakobune_hl7::Message;
 use serde::Serialize;
 
 use crate::error::ClassifyError;
-use crate::location::{
-    Location, all_values, first_scalar, first_value, has_segment, subcomponent_separator,
-};
+use crate::location::{Location, all_values, first_scalar, first_value, has_segment, subcomponent_separator};
 use crate::names::{
-    CareDate, ConditionFlag, Department, FileName, OccurrenceTime, OrderNumber, PatientId,
-    PatientIdError, ProcessingType, StorageKey,
+    CareDate, ConditionFlag, Department, FileName, OccurrenceTime, OrderNumber, PatientId, PatientIdError,
+    ProcessingType, StorageKey,
 };
 use crate::rules::{CareDateSource, DataTypeRule, InvalidDepartmentPolicy, Rules, VersionCheck};
 use crate::table::{DataType, DataTypeEntry, entries_for_message, is_known_message_code};
@@ -18,17 +16,15 @@ use crate::table::{DataType, DataTypeEntry, entries_for_message, is_known_messag
 /// IV intravenous, IM intramuscular, SC subcutaneous, ID intradermal, IA intra-arterial,
 /// IT intrathecal, IC intracardiac, IP intraperitoneal, IS intrasynovial, IB intrabursal,
 /// IHA intrahepatic artery, EP epidural, PF perfusion.
-pub const INJECTION_ROUTES: [&str; 13] = [
-    "IV", "IM", "SC", "ID", "IA", "IT", "IC", "IP", "IS", "IB", "IHA", "EP", "PF",
-];
+pub const INJECTION_ROUTES: [&str; 13] =
+    ["IV", "IM", "SC", "ID", "IA", "IT", "IC", "IP", "IS", "IB", "IHA", "EP", "PF"];
 
 /// The other HL7 table 0162 routes (oral, topical, inhaled, …): the built-in rules read them as
 /// "not an injection". Codes in neither list (IO intraocular, OTH other, local codes) decide
 /// nothing.
 pub const NON_INJECTION_ROUTES: [&str; 32] = [
-    "AP", "B", "DT", "ET", "GTT", "GU", "IMR", "ICV", "IH", "IN", "IU", "MM", "MTH", "NG", "NP",
-    "NS", "NT", "OP", "OT", "PO", "PR", "RM", "SD", "SL", "TD", "TL", "TP", "TRA", "UR", "VG",
-    "VM", "WND",
+    "AP", "B", "DT", "ET", "GTT", "GU", "IMR", "ICV", "IH", "IN", "IU", "MM", "MTH", "NG", "NP", "NS", "NT", "OP",
+    "OT", "PO", "PR", "RM", "SD", "SL", "TD", "TL", "TP", "TRA", "UR", "VG", "VM", "WND",
 ];
 
 /// The result of [`classify`]: everything needed to name, place and index the message.
@@ -67,12 +63,7 @@ impl Classification {
 
     /// The file name with a given flag.
     pub fn file_name_with_flag(&self, flag: ConditionFlag) -> FileName {
-        FileName {
-            key: self.key.clone(),
-            occurred: self.occurred.clone(),
-            department: self.department.clone(),
-            flag,
-        }
+        FileName { key: self.key.clone(), occurred: self.occurred.clone(), department: self.department.clone(), flag }
     }
 
     /// The folder, relative to the storage root: `pid[0:3]/pid[3:6]/pid/date/type`.
@@ -116,12 +107,7 @@ pub fn classify(msg: &Message, rules: &Rules) -> Result<Classification, Classify
     let processing = processing_type(msg, rules, entry);
     Ok(Classification {
         entry,
-        key: StorageKey {
-            patient_id,
-            care_date,
-            data_type: entry.data_type,
-            order_number,
-        },
+        key: StorageKey { patient_id, care_date, data_type: entry.data_type, order_number },
         processing,
         occurred,
         department,
@@ -137,17 +123,13 @@ fn check_version(msg: &Message, rules: &Rules) -> Result<(), ClassifyError> {
     let ok = match rules.version_check {
         VersionCheck::Off => return Ok(()),
         VersionCheck::Strict => v == "2.5",
-        VersionCheck::Compatible => {
-            v == "2.5" || v.strip_prefix("2.5.").is_some_and(|r| !r.is_empty())
-        }
+        VersionCheck::Compatible => v == "2.5" || v.strip_prefix("2.5.").is_some_and(|r| !r.is_empty()),
     };
     if v.is_empty() {
         return Err(missing(loc("MSH", 12, Some(1)), "version ID"));
     }
     if !ok {
-        return Err(ClassifyError::UnsupportedVersion {
-            found: v.to_owned(),
-        });
+        return Err(ClassifyError::UnsupportedVersion { found: v.to_owned() });
     }
     Ok(())
 }
@@ -159,9 +141,7 @@ fn message_entries(msg: &Message) -> Result<Vec<&'static DataTypeEntry>, Classif
         return Err(missing(loc("MSH", 9, Some(1)), "message type"));
     }
     if !is_known_message_code(code) {
-        return Err(ClassifyError::UnsupportedMessageType {
-            message_code: code.to_owned(),
-        });
+        return Err(ClassifyError::UnsupportedMessageType { message_code: code.to_owned() });
     }
     if trigger.is_empty() {
         return Err(missing(loc("MSH", 9, Some(2)), "trigger event"));
@@ -181,12 +161,8 @@ fn occurrence_time(msg: &Message, rules: &Rules) -> Result<OccurrenceTime, Class
     if v.is_empty() {
         return Err(missing(loc("MSH", 7, Some(1)), "date/time of message"));
     }
-    OccurrenceTime::from_hl7(v, rules.minute_precision).map_err(|reason| {
-        ClassifyError::InvalidTimestamp {
-            value: v.to_owned(),
-            reason,
-        }
-    })
+    OccurrenceTime::from_hl7(v, rules.minute_precision)
+        .map_err(|reason| ClassifyError::InvalidTimestamp { value: v.to_owned(), reason })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -203,9 +179,7 @@ fn rule_matches(msg: &Message, rule: &DataTypeRule, sep: char) -> bool {
     let values = all_values(msg, field, sep);
     match rule.present {
         Some(want) => values.iter().any(|v| !v.is_empty()) == want,
-        None => values
-            .iter()
-            .any(|v| !v.is_empty() && rule.value_matches(v)),
+        None => values.iter().any(|v| !v.is_empty() && rule.value_matches(v)),
     }
 }
 
@@ -299,11 +273,7 @@ fn resolve_data_type(
     }
     let message = first.message();
     let pick = |dt: DataType| candidates.iter().copied().find(|e| e.data_type == dt);
-    for rule in rules
-        .data_type_rules
-        .iter()
-        .filter(|r| r.message == message)
-    {
+    for rule in rules.data_type_rules.iter().filter(|r| r.message == message) {
         if rule_matches(msg, rule, sep)
             && let Some(e) = pick(rule.data_type)
         {
@@ -311,16 +281,11 @@ fn resolve_data_type(
         }
     }
     if rules.builtin_data_type_rules
-        && let Some(e) =
-            builtin_data_type(msg, first.message_code, first.trigger_event, sep).and_then(pick)
+        && let Some(e) = builtin_data_type(msg, first.message_code, first.trigger_event, sep).and_then(pick)
     {
         return Ok(e);
     }
-    if let Some(e) = rules
-        .fallback_data_types
-        .get(&message)
-        .and_then(|dt| pick(*dt))
-    {
+    if let Some(e) = rules.fallback_data_types.get(&message).and_then(|dt| pick(*dt)) {
         return Ok(e);
     }
     let location = match first.message_code {
@@ -340,16 +305,10 @@ fn resolve_data_type(
 fn patient_id(msg: &Message, rules: &Rules) -> Result<PatientId, ClassifyError> {
     let location = loc("PID", 3, Some(1));
     let Some(pid) = msg.segment("PID") else {
-        return Err(ClassifyError::MissingSegment {
-            segment: "PID".into(),
-            what: "patient ID",
-        });
+        return Err(ClassifyError::MissingSegment { segment: "PID".into(), what: "patient ID" });
     };
     let field = pid.field(3);
-    let rep = field
-        .repetitions()
-        .find(|r| r.component(5) == "PI")
-        .unwrap_or(field);
+    let rep = field.repetitions().find(|r| r.component(5) == "PI").unwrap_or(field);
     let raw = rep.component(1);
     if raw.is_empty() {
         return Err(missing(location, "patient ID"));
@@ -357,48 +316,25 @@ fn patient_id(msg: &Message, rules: &Rules) -> Result<PatientId, ClassifyError> 
     let len = raw.chars().count();
     // Clamped: an unvalidated, huge pad width must not allocate; 16 already fails as too long.
     let pad_width = rules.patient_id.pad_width.min(PatientId::MAX_LEN + 1);
-    let value = if len < pad_width {
-        format!("{}{raw}", "0".repeat(pad_width - len))
-    } else {
-        raw.to_owned()
-    };
-    let invalid = |reason| ClassifyError::InvalidPatientId {
-        location: location.clone(),
-        value: value.clone(),
-        reason,
-    };
+    let value = if len < pad_width { format!("{}{raw}", "0".repeat(pad_width - len)) } else { raw.to_owned() };
+    let invalid = |reason| ClassifyError::InvalidPatientId { location: location.clone(), value: value.clone(), reason };
     let id = PatientId::new(&value).map_err(invalid)?;
     let min = rules.patient_id.min_len;
     if value.len() < min {
-        return Err(invalid(PatientIdError::TooShort {
-            len: value.len(),
-            min,
-        }));
+        return Err(invalid(PatientIdError::TooShort { len: value.len(), min }));
     }
     Ok(id)
 }
 
-fn segment_missing_or_field(
-    msg: &Message,
-    location: &Location,
-    what: &'static str,
-) -> ClassifyError {
+fn segment_missing_or_field(msg: &Message, location: &Location, what: &'static str) -> ClassifyError {
     if has_segment(msg, &location.segment) {
         missing(location.clone(), what)
     } else {
-        ClassifyError::MissingSegment {
-            segment: location.segment.clone(),
-            what,
-        }
+        ClassifyError::MissingSegment { segment: location.segment.clone(), what }
     }
 }
 
-fn care_date(
-    msg: &Message,
-    rules: &Rules,
-    entry: &DataTypeEntry,
-    sep: char,
-) -> Result<CareDate, ClassifyError> {
+fn care_date(msg: &Message, rules: &Rules, entry: &DataTypeEntry, sep: char) -> Result<CareDate, ClassifyError> {
     let sources = rules.care_date_sources(entry);
     let mut first_field: Option<&Location> = None;
     for source in &sources {
@@ -411,10 +347,8 @@ fn care_date(
         if v.is_empty() {
             continue;
         }
-        return CareDate::from_hl7(v).map_err(|_| ClassifyError::InvalidCareDate {
-            location: location.clone(),
-            value: v.to_owned(),
-        });
+        return CareDate::from_hl7(v)
+            .map_err(|_| ClassifyError::InvalidCareDate { location: location.clone(), value: v.to_owned() });
     }
     match first_field {
         Some(l) => Err(segment_missing_or_field(msg, l, "care date")),
@@ -422,12 +356,7 @@ fn care_date(
     }
 }
 
-fn order_number(
-    msg: &Message,
-    rules: &Rules,
-    entry: &DataTypeEntry,
-    sep: char,
-) -> Result<OrderNumber, ClassifyError> {
+fn order_number(msg: &Message, rules: &Rules, entry: &DataTypeEntry, sep: char) -> Result<OrderNumber, ClassifyError> {
     if !entry.data_type.has_order_number() {
         return Ok(OrderNumber::none());
     }
@@ -457,10 +386,7 @@ fn department(msg: &Message, rules: &Rules, sep: char) -> Result<Department, Cla
             Ok(d) => return Ok(d),
             Err(_) if rules.invalid_department == InvalidDepartmentPolicy::Skip => continue,
             Err(_) => {
-                return Err(ClassifyError::InvalidDepartment {
-                    location: location.clone(),
-                    value: v.to_owned(),
-                });
+                return Err(ClassifyError::InvalidDepartment { location: location.clone(), value: v.to_owned() });
             }
         }
     }

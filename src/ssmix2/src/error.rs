@@ -67,11 +67,7 @@ impl fmt::Display for ErrorCode {
 }
 
 fn list(candidates: &[DataType]) -> String {
-    candidates
-        .iter()
-        .map(|d| d.code())
-        .collect::<Vec<_>>()
-        .join(", ")
+    candidates.iter().map(|d| d.code()).collect::<Vec<_>>().join(", ")
 }
 
 /// Why a message cannot be stored in the standardized storage. Every variant knows its HL7
@@ -102,17 +98,13 @@ pub enum ClassifyError {
         what: &'static str,
     },
     /// MSH-9.1 is not a message type of the standardized storage (200).
-    #[error(
-        "message type {message_code:?} (MSH-9.1) is not stored in the SS-MIX2 standardized storage"
-    )]
+    #[error("message type {message_code:?} (MSH-9.1) is not stored in the SS-MIX2 standardized storage")]
     UnsupportedMessageType {
         /// MSH-9.1.
         message_code: String,
     },
     /// MSH-9.2 is not a trigger event of the standardized storage for MSH-9.1 (201).
-    #[error(
-        "trigger event {message_code}^{trigger_event} (MSH-9) is not stored in the SS-MIX2 standardized storage"
-    )]
+    #[error("trigger event {message_code}^{trigger_event} (MSH-9) is not stored in the SS-MIX2 standardized storage")]
     UnsupportedEvent {
         /// MSH-9.1.
         message_code: String,
@@ -229,20 +221,12 @@ impl ClassifyError {
             ClassifyError::UnsupportedMessageType { message_code } => {
                 format!("標準化ストレージの対象外のメッセージ型です: {message_code}")
             }
-            ClassifyError::UnsupportedEvent {
-                message_code,
-                trigger_event,
-            } => format!(
-                "標準化ストレージの対象外のトリガーイベントです: {message_code}^{trigger_event}"
-            ),
-            ClassifyError::AmbiguousDataType {
-                message,
-                candidates,
-                ..
-            } => format!(
-                "データ種別を判定できません: {message} ({})",
-                list(candidates)
-            ),
+            ClassifyError::UnsupportedEvent { message_code, trigger_event } => {
+                format!("標準化ストレージの対象外のトリガーイベントです: {message_code}^{trigger_event}")
+            }
+            ClassifyError::AmbiguousDataType { message, candidates, .. } => {
+                format!("データ種別を判定できません: {message} ({})", list(candidates))
+            }
             ClassifyError::InvalidPatientId { value, .. } => {
                 format!("患者ID({loc})が使用できません: {value}")
             }

@@ -75,18 +75,9 @@ mod tests {
         assert!(FacilityId::new("9999999999").is_ok());
         assert_eq!(FacilityId::new("123"), Err(FacilityIdError::Length(3)));
         assert_eq!(FacilityId::new(""), Err(FacilityIdError::Length(0)));
-        assert_eq!(
-            FacilityId::new("12345678901"),
-            Err(FacilityIdError::Length(11))
-        );
-        assert_eq!(
-            FacilityId::new("12345-7890"),
-            Err(FacilityIdError::NotDigits)
-        );
-        assert_eq!(
-            FacilityId::new("１２３４５６７８９０"),
-            Err(FacilityIdError::NotDigits)
-        );
+        assert_eq!(FacilityId::new("12345678901"), Err(FacilityIdError::Length(11)));
+        assert_eq!(FacilityId::new("12345-7890"), Err(FacilityIdError::NotDigits));
+        assert_eq!(FacilityId::new("１２３４５６７８９０"), Err(FacilityIdError::NotDigits));
         let j: FacilityId = serde_json::from_str("\"2213012345\"").unwrap();
         assert_eq!(j, f);
         assert!(serde_json::from_str::<FacilityId>("\"22\"").is_err());

@@ -40,21 +40,20 @@ pub use error::{ClassifyError, ErrorCode};
 pub use facility::{FacilityId, FacilityIdError};
 pub use location::{InvalidLocation, Location};
 pub use names::{
-    CareDate, ConditionFlag, Department, FileName, FileNameError, InvalidCareDate,
-    InvalidConditionFlag, InvalidDepartment, InvalidProcessingType, LEGACY_EXTENSIONS,
-    MinutePrecision, NO_ORDER_NUMBER, OccurrenceTime, OrderNumber, OrderNumberError, PatientId,
-    PatientIdError, ProcessingType, StorageKey, TimestampError, file_belongs_to, relative_dir,
+    CareDate, ConditionFlag, Department, FileName, FileNameError, InvalidCareDate, InvalidConditionFlag,
+    InvalidDepartment, InvalidProcessingType, LEGACY_EXTENSIONS, MinutePrecision, NO_ORDER_NUMBER, OccurrenceTime,
+    OrderNumber, OrderNumberError, PatientId, PatientIdError, ProcessingType, StorageKey, TimestampError,
+    file_belongs_to, relative_dir,
 };
 pub use reading::strip_storage_artifacts;
 pub use rules::{
-    CareDateSource, CareDateSources, DataTypeRule, InvalidDepartmentPolicy, PatientIdRules, Rules,
-    RulesError, VersionCheck,
+    CareDateSource, CareDateSources, DataTypeRule, InvalidDepartmentPolicy, PatientIdRules, Rules, RulesError,
+    VersionCheck,
 };
 pub use table::{
-    DATA_TYPE_TABLE, DataType, DataTypeEntry, UnknownDataType, entries_for_message, entry_for,
-    is_known_message_code,
+    DATA_TYPE_TABLE, DataType, DataTypeEntry, UnknownDataType, entries_for_message, entry_for, is_known_message_code,
 };
 pub use transaction::{
-    HEADER_MARKER, HEADER_VERSION, TransactionHeader, TransactionHeaderError,
-    parse_transaction_file_name, transaction_file_name, transaction_header,
+    HEADER_MARKER, HEADER_VERSION, TransactionHeader, TransactionHeaderError, parse_transaction_file_name,
+    transaction_file_name, transaction_header,
 };

@@ -35,12 +35,7 @@ const MAX_NUMBER: usize = 999;
 impl Location {
     /// A location with segment and field (and optional component).
     pub fn new(segment: &str, field: usize, component: Option<usize>) -> Location {
-        Location {
-            segment: segment.to_owned(),
-            field,
-            component,
-            subcomponent: None,
-        }
+        Location { segment: segment.to_owned(), field, component, subcomponent: None }
     }
 
     /// The location of a whole segment.
@@ -89,11 +84,7 @@ impl fmt::Display for Location {
 
 fn is_segment_id(s: &str) -> bool {
     let b = s.as_bytes();
-    b.len() == 3
-        && b[0].is_ascii_uppercase()
-        && b[1..]
-            .iter()
-            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+    b.len() == 3 && b[0].is_ascii_uppercase() && b[1..].iter().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
 }
 
 fn parse_number(s: &str) -> Option<usize> {
@@ -132,12 +123,7 @@ impl FromStr for Location {
         if nums.next().is_some() {
             return Err(bad());
         }
-        Ok(Location {
-            segment: seg.to_owned(),
-            field,
-            component,
-            subcomponent,
-        })
+        Ok(Location { segment: seg.to_owned(), field, component, subcomponent })
     }
 }
 
@@ -183,11 +169,7 @@ pub(crate) fn first_value<'a>(msg: &'a Message, loc: &Location, sep: char) -> &'
 /// sub-component separator: a TS inside a DR (SPM-17) is a sub-component.
 pub(crate) fn first_scalar<'a>(msg: &'a Message, loc: &Location, sep: char) -> &'a str {
     let v = first_value(msg, loc, sep);
-    if loc.subcomponent.is_none() {
-        v.split(sep).next().unwrap_or("")
-    } else {
-        v
-    }
+    if loc.subcomponent.is_none() { v.split(sep).next().unwrap_or("") } else { v }
 }
 
 /// Every value at `loc`: all segments with that ID, all repetitions of the field.
@@ -199,11 +181,7 @@ pub(crate) fn all_values<'a>(msg: &'a Message, loc: &'a Location, sep: char) -> 
     let mut out = Vec::new();
     for seg in msg.segments_named(&loc.segment) {
         for rep in seg.field(loc.field).repetitions() {
-            out.push(pick_subcomponent(
-                rep.component(comp),
-                loc.subcomponent,
-                sep,
-            ));
+            out.push(pick_subcomponent(rep.component(comp), loc.subcomponent, sep));
         }
     }
     out
@@ -254,10 +232,7 @@ mod tests {
 
     #[test]
     fn reads_values() {
-        let text = format!(
-            "MSH|^~\\&|A\rSPM|1{}201112191500&X^20111220\rRXR|PO~IV\rRXR|SC\r",
-            "|".repeat(16)
-        );
+        let text = format!("MSH|^~\\&|A\rSPM|1{}201112191500&X^20111220\rRXR|PO~IV\rRXR|SC\r", "|".repeat(16));
         let m = Message::parse(&text).unwrap();
         let sep = subcomponent_separator(&m);
         assert_eq!(sep, '&');

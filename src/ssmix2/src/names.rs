@@ -170,11 +170,7 @@ impl CareDate {
 
     /// `-` or `YYYYMMDD`, as in folder and file names.
     pub fn parse(s: &str) -> Result<CareDate, InvalidCareDate> {
-        if s == "-" {
-            Ok(CareDate::NONE)
-        } else {
-            CareDate::from_ymd(s)
-        }
+        if s == "-" { Ok(CareDate::NONE) } else { CareDate::from_ymd(s) }
     }
 
     /// The date, if any.
@@ -346,10 +342,7 @@ impl OccurrenceTime {
     /// `20111220224447339`). A time-zone suffix (`+0900`) is accepted and dropped: the local wall
     /// time is used as sent. Digits running on past the seconds without a `.` are read as the
     /// fraction (`20080203163012345` → `20080203163012345`). Minute precision follows `minutes`.
-    pub fn from_hl7(
-        value: &str,
-        minutes: MinutePrecision,
-    ) -> Result<OccurrenceTime, TimestampError> {
+    pub fn from_hl7(value: &str, minutes: MinutePrecision) -> Result<OccurrenceTime, TimestampError> {
         if value.is_empty() {
             return Err(TimestampError::Empty);
         }
@@ -464,15 +457,8 @@ impl Department {
 
     /// A unified department code: 2 or 3 characters `[0-9A-Z]`.
     pub fn new(code: &str) -> Result<Department, InvalidDepartment> {
-        let ok = (2..=3).contains(&code.len())
-            && code
-                .bytes()
-                .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase());
-        if ok {
-            Ok(Department(Some(code.to_owned())))
-        } else {
-            Err(InvalidDepartment(code.to_owned()))
-        }
+        let ok = (2..=3).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_uppercase());
+        if ok { Ok(Department(Some(code.to_owned()))) } else { Err(InvalidDepartment(code.to_owned())) }
     }
 
     /// Tolerant: `-`, or 1..=5 characters `[0-9A-Za-z]`, kept as is.
@@ -657,10 +643,7 @@ impl StorageKey {
 
     /// `{pid}_{date}_{type}_{order}_`: the exact prefix of every canonical file name of this key.
     pub fn file_name_prefix(&self) -> String {
-        format!(
-            "{}_{}_{}_{}_",
-            self.patient_id, self.care_date, self.data_type, self.order_number
-        )
+        format!("{}_{}_{}_{}_", self.patient_id, self.care_date, self.data_type, self.order_number)
     }
 }
 
@@ -771,10 +754,7 @@ impl FileName {
     pub fn is_canonical(&self) -> bool {
         self.key.order_number.is_canonical()
             && self.occurred.is_canonical()
-            && self
-                .department
-                .code()
-                .is_none_or(|c| Department::new(c).is_ok())
+            && self.department.code().is_none_or(|c| Department::new(c).is_ok())
     }
 
     /// True when this file is a version of `key`: same patient ID, 診療日 and data type, and the
@@ -788,20 +768,12 @@ impl FileName {
 
     /// The same name with another condition flag (for the `1`→`2` and →`0` renames).
     pub fn with_flag(&self, flag: ConditionFlag) -> FileName {
-        FileName {
-            flag,
-            ..self.clone()
-        }
+        FileName { flag, ..self.clone() }
     }
 
     /// The name without `_{flag}`: `{pid}_{date}_{type}_{order}_{ts17}_{dept}`.
     pub fn stem(&self) -> String {
-        format!(
-            "{}{}_{}",
-            self.key.file_name_prefix(),
-            self.occurred,
-            self.department
-        )
+        format!("{}{}_{}", self.key.file_name_prefix(), self.occurred, self.department)
     }
 
     /// The folder of the file, relative to the storage root: see [`relative_dir`].
@@ -817,9 +789,7 @@ impl FileName {
 
 fn split_legacy_extension(name: &str) -> (&str, Option<&str>) {
     if let Some((stem, ext)) = name.rsplit_once('.')
-        && LEGACY_EXTENSIONS
-            .iter()
-            .any(|e| e.eq_ignore_ascii_case(ext))
+        && LEGACY_EXTENSIONS.iter().any(|e| e.eq_ignore_ascii_case(ext))
     {
         return (stem, Some(ext));
     }
@@ -852,20 +822,11 @@ mod tests {
 
     #[test]
     fn patient_ids() {
-        assert_eq!(
-            PatientId::new("9999013").unwrap().prefix_dirs(),
-            ("999", "901")
-        );
+        assert_eq!(PatientId::new("9999013").unwrap().prefix_dirs(), ("999", "901"));
         assert_eq!(PatientId::new("12").unwrap().prefix_dirs(), ("12", ""));
-        assert_eq!(
-            PatientId::new("12345").unwrap().prefix_dirs(),
-            ("123", "45")
-        );
+        assert_eq!(PatientId::new("12345").unwrap().prefix_dirs(), ("123", "45"));
         assert_eq!(PatientId::new(""), Err(PatientIdError::Empty));
-        assert_eq!(
-            PatientId::new("1234567890123456"),
-            Err(PatientIdError::TooLong { len: 16 })
-        );
+        assert_eq!(PatientId::new("1234567890123456"), Err(PatientIdError::TooLong { len: 16 }));
         assert!(PatientId::new("123456789012345").is_ok());
         for (s, c) in [
             ("12/34", '/'),
@@ -878,20 +839,13 @@ mod tests {
             ("12\u{0}34", '\u{0}'),
             ("１２３４", '１'),
         ] {
-            assert_eq!(
-                PatientId::new(s),
-                Err(PatientIdError::InvalidChar(c)),
-                "{s:?}"
-            );
+            assert_eq!(PatientId::new(s), Err(PatientIdError::InvalidChar(c)), "{s:?}");
         }
     }
 
     #[test]
     fn care_dates() {
-        assert_eq!(
-            CareDate::from_hl7("201112191500").unwrap().as_str(),
-            "20111219"
-        );
+        assert_eq!(CareDate::from_hl7("201112191500").unwrap().as_str(), "20111219");
         assert_eq!(CareDate::from_hl7("20240229").unwrap().as_str(), "20240229");
         assert!(CareDate::from_hl7("20230229").is_err());
         assert!(CareDate::from_hl7("20241301").is_err());
@@ -906,27 +860,12 @@ mod tests {
 
     #[test]
     fn order_numbers() {
-        assert_eq!(
-            OrderNumber::from_hl7("11000185").unwrap().as_str(),
-            "000000011000185"
-        );
-        assert_eq!(
-            OrderNumber::from_hl7("123456789012345").unwrap().as_str(),
-            "123456789012345"
-        );
-        assert_eq!(
-            OrderNumber::from_hl7("1234567890123456"),
-            Err(OrderNumberError::TooLong { len: 16, max: 15 })
-        );
+        assert_eq!(OrderNumber::from_hl7("11000185").unwrap().as_str(), "000000011000185");
+        assert_eq!(OrderNumber::from_hl7("123456789012345").unwrap().as_str(), "123456789012345");
+        assert_eq!(OrderNumber::from_hl7("1234567890123456"), Err(OrderNumberError::TooLong { len: 16, max: 15 }));
         assert_eq!(OrderNumber::from_hl7(""), Err(OrderNumberError::Empty));
-        assert_eq!(
-            OrderNumber::from_hl7("12_1"),
-            Err(OrderNumberError::InvalidChar('_'))
-        );
-        assert_eq!(
-            OrderNumber::from_hl7("1.1"),
-            Err(OrderNumberError::InvalidChar('.'))
-        );
+        assert_eq!(OrderNumber::from_hl7("12_1"), Err(OrderNumberError::InvalidChar('_')));
+        assert_eq!(OrderNumber::from_hl7("1.1"), Err(OrderNumberError::InvalidChar('.')));
         let short = OrderNumber::parse("2011122000300").unwrap();
         assert!(!short.is_canonical());
         assert!(short.same_order(&OrderNumber::from_hl7("2011122000300").unwrap()));
@@ -991,30 +930,17 @@ mod tests {
         assert!(f.is_canonical());
         assert_eq!(f.to_string(), name);
         assert_eq!(f.key.relative_dir(), "999/901/9999013/20110701/OMP-01");
-        assert_eq!(
-            f.relative_path(),
-            format!("999/901/9999013/20110701/OMP-01/{name}")
-        );
-        assert_eq!(
-            f.stem(),
-            "9999013_20110701_OMP-01_000000011000185_20110701224603984_01"
-        );
-        assert_eq!(
-            f.key.file_name_prefix(),
-            "9999013_20110701_OMP-01_000000011000185_"
-        );
+        assert_eq!(f.relative_path(), format!("999/901/9999013/20110701/OMP-01/{name}"));
+        assert_eq!(f.stem(), "9999013_20110701_OMP-01_000000011000185_20110701224603984_01");
+        assert_eq!(f.key.file_name_prefix(), "9999013_20110701_OMP-01_000000011000185_");
         assert_eq!(
             f.with_flag(ConditionFlag::Superseded).to_string(),
             "9999013_20110701_OMP-01_000000011000185_20110701224603984_01_2"
         );
         assert!(f.belongs_to(&f.key));
-        assert!(file_belongs_to(
-            &f.with_flag(ConditionFlag::Deleted).to_string(),
-            &f.key
-        ));
+        assert!(file_belongs_to(&f.with_flag(ConditionFlag::Deleted).to_string(), &f.key));
 
-        let dash =
-            FileName::parse("9999013_-_ADT-00_999999999999999_20111220224447339_-_1").unwrap();
+        let dash = FileName::parse("9999013_-_ADT-00_999999999999999_20111220224447339_-_1").unwrap();
         assert!(dash.key.care_date.is_none());
         assert_eq!(dash.department, Department::NONE);
         assert_eq!(dash.relative_dir(), "999/901/9999013/-/ADT-00");
@@ -1023,23 +949,15 @@ mod tests {
 
     #[test]
     fn file_names_tolerant() {
-        let (f, ext) = FileName::parse_with_extension(
-            "9999013_20111220_OMG-11_2011122000300_20111220224447339_24_1.HL7",
-        )
-        .unwrap();
+        let (f, ext) =
+            FileName::parse_with_extension("9999013_20111220_OMG-11_2011122000300_20111220224447339_24_1.HL7").unwrap();
         assert_eq!(ext, Some("HL7"));
         assert!(!f.is_canonical());
-        assert_eq!(
-            f.to_string(),
-            "9999013_20111220_OMG-11_2011122000300_20111220224447339_24_1"
-        );
+        assert_eq!(f.to_string(), "9999013_20111220_OMG-11_2011122000300_20111220224447339_24_1");
         let mut key = f.key.clone();
         key.order_number = OrderNumber::from_hl7("2011122000300").unwrap();
         assert!(f.belongs_to(&key));
-        assert!(
-            FileName::parse("0123456789_20080126_OML-11_081251234567800_200802031630123_01_1.txt")
-                .is_ok()
-        );
+        assert!(FileName::parse("0123456789_20080126_OML-11_081251234567800_200802031630123_01_1.txt").is_ok());
         assert!(FileName::parse("12_-_ADT-00_999999999999999_20111220224447339_-_1").is_ok());
         assert_eq!(FileName::parse("a_b"), Err(FileNameError::PartCount(2)));
         assert!(matches!(

@@ -47,10 +47,7 @@ pub struct PatientIdRules {
 
 impl Default for PatientIdRules {
     fn default() -> Self {
-        PatientIdRules {
-            pad_width: 0,
-            min_len: 4,
-        }
+        PatientIdRules { pad_width: 0, min_len: 4 }
     }
 }
 
@@ -95,14 +92,8 @@ impl DataTypeRule {
     /// True when `value` satisfies every value predicate of the rule.
     pub(crate) fn value_matches(&self, value: &str) -> bool {
         self.equals.as_ref().is_none_or(|e| value == e)
-            && self
-                .prefix
-                .as_ref()
-                .is_none_or(|p| value.starts_with(p.as_str()))
-            && self
-                .one_of
-                .as_ref()
-                .is_none_or(|l| l.iter().any(|x| x == value))
+            && self.prefix.as_ref().is_none_or(|p| value.starts_with(p.as_str()))
+            && self.one_of.as_ref().is_none_or(|l| l.iter().any(|x| x == value))
     }
 }
 
@@ -136,9 +127,7 @@ impl<'de> Deserialize<'de> for CareDateSource {
         if s == "-" {
             return Ok(CareDateSource::NoDate);
         }
-        s.parse()
-            .map(CareDateSource::Field)
-            .map_err(serde::de::Error::custom)
+        s.parse().map(CareDateSource::Field).map_err(serde::de::Error::custom)
     }
 }
 
@@ -244,10 +233,7 @@ impl Default for Rules {
             care_date_fields: BTreeMap::new(),
             order_number_fields: vec![Location::new("ORC", 2, Some(1))],
             delete_order_controls: ["CA", "DC", "OC"].map(String::from).to_vec(),
-            department_fields: vec![
-                Location::new("ORC", 17, Some(1)),
-                Location::new("PV1", 10, Some(1)),
-            ],
+            department_fields: vec![Location::new("ORC", 17, Some(1)), Location::new("PV1", 10, Some(1))],
             invalid_department: InvalidDepartmentPolicy::default(),
         }
     }
@@ -300,10 +286,7 @@ fn check_message_type(message: &str, data_type: DataType) -> Result<(), RulesErr
         return Err(RulesError::UnknownMessage(message.to_owned()));
     }
     if !entries.iter().any(|e| e.data_type == data_type) {
-        return Err(RulesError::DataTypeNotForMessage {
-            message: message.to_owned(),
-            data_type,
-        });
+        return Err(RulesError::DataTypeNotForMessage { message: message.to_owned(), data_type });
     }
     Ok(())
 }
@@ -345,11 +328,7 @@ impl Rules {
             if sources.0.is_empty() {
                 return Err(RulesError::Empty("care_date_fields entry"));
             }
-            if sources
-                .0
-                .iter()
-                .any(|s| matches!(s, CareDateSource::Field(l) if l.field == 0))
-            {
+            if sources.0.iter().any(|s| matches!(s, CareDateSource::Field(l) if l.field == 0)) {
                 return Err(RulesError::SegmentOnly("care_date_fields"));
             }
         }
@@ -467,37 +446,21 @@ data_type = "OMP-02"
         r.validate().unwrap();
         assert_eq!(r.version_check, VersionCheck::Compatible);
         assert_eq!(r.minute_precision, MinutePrecision::Reject);
-        assert_eq!(
-            r.patient_id,
-            PatientIdRules {
-                pad_width: 10,
-                min_len: 4
-            }
-        );
+        assert_eq!(r.patient_id, PatientIdRules { pad_width: 10, min_len: 4 });
         assert_eq!(r.data_type_rules.len(), 3);
-        assert_eq!(
-            r.data_type_rules[0].field,
-            Some(Location::new("RXE", 21, Some(1)))
-        );
+        assert_eq!(r.data_type_rules[0].field, Some(Location::new("RXE", 21, Some(1))));
         assert_eq!(r.fallback_data_types.len(), 1);
-        assert_eq!(
-            r.order_number_fields,
-            vec![Location::new("ORC", 2, Some(1))]
-        );
+        assert_eq!(r.order_number_fields, vec![Location::new("ORC", 2, Some(1))]);
         assert_eq!(r.department_fields, vec![Location::new("PV1", 10, None)]);
         assert_eq!(
             r.care_date_fields["OML-11"].0,
-            vec![
-                CareDateSource::Field("SPM-17".parse().unwrap()),
-                CareDateSource::Field("ORC-9".parse().unwrap())
-            ]
+            vec![CareDateSource::Field("SPM-17".parse().unwrap()), CareDateSource::Field("ORC-9".parse().unwrap())]
         );
         assert_eq!(r.care_date_fields["ADT-01"].0, vec![CareDateSource::NoDate]);
         // Serialize and read back.
         let back: Rules = toml::from_str(&toml::to_string(&r).unwrap()).unwrap();
         assert_eq!(back, r);
-        let json: Rules =
-            serde_json::from_str(&serde_json::to_string(&Rules::default()).unwrap()).unwrap();
+        let json: Rules = serde_json::from_str(&serde_json::to_string(&Rules::default()).unwrap()).unwrap();
         assert_eq!(json, Rules::default());
     }
 
@@ -506,12 +469,7 @@ data_type = "OMP-02"
         assert!(toml::from_str::<Rules>("nonsense = 1").is_err());
         assert!(toml::from_str::<Rules>("department_fields = [\"PV1-x\"]").is_err());
         assert!(toml::from_str::<Rules>("version_check = \"loose\"").is_err());
-        assert!(
-            toml::from_str::<Rules>(
-                "[[data_type_rules]]\nmessage = \"RDE^O11\"\ndata_type = \"OMP-99\""
-            )
-            .is_err()
-        );
+        assert!(toml::from_str::<Rules>("[[data_type_rules]]\nmessage = \"RDE^O11\"\ndata_type = \"OMP-99\"").is_err());
         assert!(toml::from_str::<Rules>("[care_date_fields]\n\"OML-11\" = \"SPM\"").is_ok());
     }
 
@@ -535,15 +493,11 @@ data_type = "OMP-02"
             r.validate()
         };
         assert_eq!(
-            with(&|r| r
-                .data_type_rules
-                .push(rule("RDE^O99", None, DataType::Omp01))),
+            with(&|r| r.data_type_rules.push(rule("RDE^O99", None, DataType::Omp01))),
             Err(RulesError::UnknownMessage("RDE^O99".into()))
         );
         assert!(matches!(
-            with(&|r| r
-                .data_type_rules
-                .push(rule("RDE^O11", None, DataType::Omg01))),
+            with(&|r| r.data_type_rules.push(rule("RDE^O11", None, DataType::Omg01))),
             Err(RulesError::DataTypeNotForMessage { .. })
         ));
         assert_eq!(
@@ -573,38 +527,30 @@ data_type = "OMP-02"
         );
         assert!(matches!(
             with(&|r| {
-                r.fallback_data_types
-                    .insert("OMG^O19".into(), DataType::Omp01);
+                r.fallback_data_types.insert("OMG^O19".into(), DataType::Omp01);
             }),
             Err(RulesError::DataTypeNotForMessage { .. })
         ));
         assert_eq!(
             with(&|r| {
-                r.care_date_fields
-                    .insert("XYZ".into(), CareDateSources(vec![CareDateSource::NoDate]));
+                r.care_date_fields.insert("XYZ".into(), CareDateSources(vec![CareDateSource::NoDate]));
             }),
             Err(RulesError::UnknownCareDateKey("XYZ".into()))
         );
         assert_eq!(
             with(&|r| {
-                r.care_date_fields
-                    .insert("OMD".into(), CareDateSources(vec![]));
+                r.care_date_fields.insert("OMD".into(), CareDateSources(vec![]));
             }),
             Err(RulesError::Empty("care_date_fields entry"))
         );
         assert_eq!(
             with(&|r| {
-                r.care_date_fields.insert(
-                    "OMD".into(),
-                    CareDateSources(vec![CareDateSource::Field(Location::segment("ORC"))]),
-                );
+                r.care_date_fields
+                    .insert("OMD".into(), CareDateSources(vec![CareDateSource::Field(Location::segment("ORC"))]));
             }),
             Err(RulesError::SegmentOnly("care_date_fields"))
         );
-        assert_eq!(
-            with(&|r| r.order_number_fields.clear()),
-            Err(RulesError::Empty("order_number_fields"))
-        );
+        assert_eq!(with(&|r| r.order_number_fields.clear()), Err(RulesError::Empty("order_number_fields")));
         assert_eq!(
             with(&|r| r.order_number_fields = vec![Location::segment("ORC")]),
             Err(RulesError::SegmentOnly("order_number_fields"))
@@ -613,40 +559,21 @@ data_type = "OMP-02"
             with(&|r| r.department_fields = vec![Location::segment("PV1")]),
             Err(RulesError::SegmentOnly("department_fields"))
         );
-        assert_eq!(
-            with(&|r| r.patient_id.min_len = 0),
-            Err(RulesError::PatientIdRange)
-        );
-        assert_eq!(
-            with(&|r| r.patient_id.pad_width = 16),
-            Err(RulesError::PatientIdRange)
-        );
+        assert_eq!(with(&|r| r.patient_id.min_len = 0), Err(RulesError::PatientIdRange));
+        assert_eq!(with(&|r| r.patient_id.pad_width = 16), Err(RulesError::PatientIdRange));
     }
 
     #[test]
     fn care_date_source_precedence() {
         let mut r = Rules::default();
         let a53 = crate::entry_for(DataType::Adt32, "ADT", "A53").unwrap();
-        assert_eq!(
-            r.care_date_sources(a53),
-            vec![CareDateSource::Field("PV2-47".parse().unwrap())]
-        );
-        r.care_date_fields.insert(
-            "ADT-32".into(),
-            CareDateSources(vec![CareDateSource::Field("EVN-2".parse().unwrap())]),
-        );
-        assert_eq!(
-            r.care_date_sources(a53),
-            vec![CareDateSource::Field("EVN-2".parse().unwrap())]
-        );
-        r.care_date_fields.insert(
-            "ADT^A53".into(),
-            CareDateSources(vec![CareDateSource::Field("EVN-6".parse().unwrap())]),
-        );
-        assert_eq!(
-            r.care_date_sources(a53),
-            vec![CareDateSource::Field("EVN-6".parse().unwrap())]
-        );
+        assert_eq!(r.care_date_sources(a53), vec![CareDateSource::Field("PV2-47".parse().unwrap())]);
+        r.care_date_fields
+            .insert("ADT-32".into(), CareDateSources(vec![CareDateSource::Field("EVN-2".parse().unwrap())]));
+        assert_eq!(r.care_date_sources(a53), vec![CareDateSource::Field("EVN-2".parse().unwrap())]);
+        r.care_date_fields
+            .insert("ADT^A53".into(), CareDateSources(vec![CareDateSource::Field("EVN-6".parse().unwrap())]));
+        assert_eq!(r.care_date_sources(a53), vec![CareDateSource::Field("EVN-6".parse().unwrap())]);
         let a08 = crate::entry_for(DataType::Adt00, "ADT", "A08").unwrap();
         assert_eq!(r.care_date_sources(a08), vec![CareDateSource::NoDate]);
     }

@@ -102,18 +102,8 @@ const NHO_EXT: &str = "nhoHQ_SSMIX2_support_documents/sample/extended_root";
 use NamePart as P;
 use SampleOutcome::{Mismatch, Rejected, SelfConsistent};
 
-const fn s(
-    storage_root: &'static str,
-    path: &'static str,
-    outcome: SampleOutcome,
-    note: &'static str,
-) -> Sample {
-    Sample {
-        storage_root,
-        path,
-        outcome,
-        note,
-    }
+const fn s(storage_root: &'static str, path: &'static str, outcome: SampleOutcome, note: &'static str) -> Sample {
+    Sample { storage_root, path, outcome, note }
 }
 
 /// Every sample file (README and the UTF-8 preview excluded), with its outcome under
@@ -122,22 +112,11 @@ pub const SAMPLES: &[Sample] = &[
     s(
         NHO_TOOL,
         "000/000/0000001/20000401/OMP-11/0000001_20000401_OMP-11_123456789012346_20110701113813226_01_0",
-        Mismatch(&[
-            P::PatientId,
-            P::CareDate,
-            P::OrderNumber,
-            P::Occurred,
-            P::Flag,
-        ]),
+        Mismatch(&[P::PatientId, P::CareDate, P::OrderNumber, P::Occurred, P::Flag]),
         "deliberately broken checker input: PID-3 9999013, RXA-3 20110701, ORC-2 …345, MSH-7 …225, \
          and flag 0 on an ORC-1 NW message; only data type and department agree",
     ),
-    s(
-        NHO_TOOL,
-        "999/901/9999013/-/ADT-00/9999013_-_ADT-00_999999999999999_20111220224447339_-_1",
-        SelfConsistent,
-        "",
-    ),
+    s(NHO_TOOL, "999/901/9999013/-/ADT-00/9999013_-_ADT-00_999999999999999_20111220224447339_-_1", SelfConsistent, ""),
     s(
         NHO_TOOL,
         "999/901/9999013/-/ADT-61/9999013_-_ADT-61_999999999999999_20111014232213000_-_1",

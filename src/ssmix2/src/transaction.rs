@@ -13,9 +13,8 @@ use serde::Serialize;
 
 use crate::classify::Classification;
 use crate::names::{
-    CareDate, Department, InvalidCareDate, InvalidDepartment, InvalidProcessingType,
-    OccurrenceTime, OrderNumber, OrderNumberError, PatientId, PatientIdError, ProcessingType,
-    StorageKey, TimestampError,
+    CareDate, Department, InvalidCareDate, InvalidDepartment, InvalidProcessingType, OccurrenceTime, OrderNumber,
+    OrderNumberError, PatientId, PatientIdError, ProcessingType, StorageKey, TimestampError,
 };
 use crate::table::UnknownDataType;
 
@@ -100,25 +99,10 @@ impl TransactionHeader {
         if parts.first() != Some(&HEADER_MARKER) {
             return Err(E::NotAHeader);
         }
-        let [
-            _,
-            version,
-            facility,
-            pid,
-            date,
-            dt,
-            order,
-            processing,
-            dept,
-            ts,
-        ] = parts[..]
-        else {
+        let [_, version, facility, pid, date, dt, order, processing, dept, ts] = parts[..] else {
             return Err(E::FieldCount(parts.len()));
         };
-        if version.is_empty()
-            || facility.is_empty()
-            || !facility.bytes().all(|b| b.is_ascii_alphanumeric())
-        {
+        if version.is_empty() || facility.is_empty() || !facility.bytes().all(|b| b.is_ascii_alphanumeric()) {
             return Err(E::InvalidFacility);
         }
         Ok(TransactionHeader {
@@ -190,8 +174,7 @@ mod tests {
         assert_eq!(h.processing, ProcessingType::Del);
         assert_eq!(h.department, Department::NONE);
         assert_eq!(h.to_string(), line);
-        let adt =
-            "#SSMIX,2.00,9999999999,0000000123,-,ADT-00,999999999999999,DEL,-,20220101235959567";
+        let adt = "#SSMIX,2.00,9999999999,0000000123,-,ADT-00,999999999999999,DEL,-,20220101235959567";
         assert_eq!(TransactionHeader::parse(adt).unwrap().to_string(), adt);
     }
 
@@ -200,10 +183,7 @@ mod tests {
         use TransactionHeaderError as E;
         assert_eq!(TransactionHeader::parse("MSH|^~\\&"), Err(E::NotAHeader));
         assert_eq!(TransactionHeader::parse(""), Err(E::NotAHeader));
-        assert_eq!(
-            TransactionHeader::parse("#SSMIX,2.00"),
-            Err(E::FieldCount(2))
-        );
+        assert_eq!(TransactionHeader::parse("#SSMIX,2.00"), Err(E::FieldCount(2)));
         let bad = |i: usize, v: &str| {
             let mut p: Vec<&str> =
                 "#SSMIX,2.00,9999999999,0000000123,20220101,OMP-01,000000000012345,INS,01,20220101235959567"
@@ -226,19 +206,10 @@ mod tests {
 
     #[test]
     fn file_names() {
-        assert_eq!(
-            transaction_file_name("20220101235959567", 1),
-            "TR_20220101235959567_00001.DAT"
-        );
-        assert_eq!(
-            transaction_file_name("20220101235959567", 123456),
-            "TR_20220101235959567_123456.DAT"
-        );
+        assert_eq!(transaction_file_name("20220101235959567", 1), "TR_20220101235959567_00001.DAT");
+        assert_eq!(transaction_file_name("20220101235959567", 123456), "TR_20220101235959567_123456.DAT");
         let (ts, seq) = parse_transaction_file_name("TR_20220101235959567_00042.DAT").unwrap();
-        assert_eq!(
-            (ts.as_str(), ts.year(), seq),
-            ("20220101235959567", "2022", 42)
-        );
+        assert_eq!((ts.as_str(), ts.year(), seq), ("20220101235959567", "2022", 42));
         assert!(parse_transaction_file_name("TR_20220101235959567_42.DAT").is_none());
         assert!(parse_transaction_file_name("TR_2022010123595956_00042.DAT").is_none());
         assert!(parse_transaction_file_name("TR_20220101235959567_00042.dat").is_none());

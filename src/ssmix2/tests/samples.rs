@@ -7,14 +7,11 @@ use std::path::{Path, PathBuf};
 use hakobune_hl7::Message;
 use hakobune_ssmix2::samples::{NamePart, SAMPLES, Sample, SampleOutcome, self_consistent};
 use hakobune_ssmix2::{
-    CareDateSource, CareDateSources, Classification, ConditionFlag, FileName, Rules,
-    TransactionHeader, classify, strip_storage_artifacts, transaction_header,
+    CareDateSource, CareDateSources, Classification, ConditionFlag, FileName, Rules, TransactionHeader, classify,
+    strip_storage_artifacts, transaction_header,
 };
 
-const SAMPLES_DIR: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/ssmix2-samples"
-);
+const SAMPLES_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/ssmix2-samples");
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).unwrap() {
@@ -34,13 +31,7 @@ fn sample_files() -> BTreeSet<String> {
     walk(root, &mut files);
     files
         .iter()
-        .map(|p| {
-            p.strip_prefix(root)
-                .unwrap()
-                .to_str()
-                .unwrap()
-                .replace('\\', "/")
-        })
+        .map(|p| p.strip_prefix(root).unwrap().to_str().unwrap().replace('\\', "/"))
         .filter(|rel| rel.contains('/'))
         .collect()
 }
@@ -55,10 +46,7 @@ fn decode(bytes: &[u8]) -> String {
     text.into_owned()
 }
 
-fn classify_sample(
-    sample: &Sample,
-    rules: &Rules,
-) -> Result<Classification, hakobune_ssmix2::ClassifyError> {
+fn classify_sample(sample: &Sample, rules: &Rules) -> Result<Classification, hakobune_ssmix2::ClassifyError> {
     let text = decode(&bytes(sample));
     let msg = Message::parse(&text).unwrap();
     classify(&msg, rules)
@@ -112,22 +100,10 @@ fn every_sample_classifies_as_recorded() {
         // Every sample's folder agrees with its own name.
         assert_eq!(own.relative_dir(), dir_of(sample.path), "{label}");
         let computed = c.file_name();
-        assert_eq!(
-            differing_parts(&computed, &own),
-            expected,
-            "{label}: computed {computed}"
-        );
-        let key_differs = expected.iter().any(|p| {
-            matches!(
-                p,
-                NamePart::PatientId | NamePart::CareDate | NamePart::DataType
-            )
-        });
-        assert_eq!(
-            c.relative_dir() == dir_of(sample.path),
-            !key_differs,
-            "{label}"
-        );
+        assert_eq!(differing_parts(&computed, &own), expected, "{label}: computed {computed}");
+        let key_differs =
+            expected.iter().any(|p| matches!(p, NamePart::PatientId | NamePart::CareDate | NamePart::DataType));
+        assert_eq!(c.relative_dir() == dir_of(sample.path), !key_differs, "{label}");
         if sample.is_self_consistent() {
             assert_eq!(computed.to_string(), sample.file_name(), "{label}");
             assert_eq!(computed.relative_path(), sample.path, "{label}");
@@ -186,44 +162,29 @@ fn inconsistent_samples_in_detail() {
     let c = classify_sample(broken, &rules).unwrap();
     assert_eq!(c.data_type().code(), "OMP-11");
     assert_eq!(c.department.as_str(), "01");
-    assert_eq!(
-        FileName::parse(broken.file_name()).unwrap().flag,
-        ConditionFlag::Deleted
-    );
+    assert_eq!(FileName::parse(broken.file_name()).unwrap().flag, ConditionFlag::Deleted);
 
     // The standard_root OML-11: a 15-digit 発生日時 in the name, MSH-7 without '.'.
     let oml11 = find("0123456789_20080126_OML-11_081251234567800_200802031630123_01_1");
     let c = classify_sample(oml11, &rules).unwrap();
     assert_eq!(c.occurred.as_str(), "20080203163012345");
     assert_eq!(c.relative_dir(), dir_of(oml11.path));
-    assert!(
-        !FileName::parse(oml11.file_name())
-            .unwrap()
-            .occurred
-            .is_canonical()
-    );
+    assert!(!FileName::parse(oml11.file_name()).unwrap().occurred.is_canonical());
 }
 
 #[test]
 fn care_date_override_fixes_the_omp11_sample() {
     let mut rules = Rules::default();
-    rules.care_date_fields.insert(
-        "RAS^O17".into(),
-        CareDateSources(vec![CareDateSource::Field("ORC-9".parse().unwrap())]),
-    );
+    rules
+        .care_date_fields
+        .insert("RAS^O17".into(), CareDateSources(vec![CareDateSource::Field("ORC-9".parse().unwrap())]));
     rules.validate().unwrap();
     let omp11 = find("9999013_20110630_OMP-11_123456789012345_20110701113813225_01_1");
     let c = classify_sample(omp11, &rules).unwrap();
     assert_eq!(c.file_name().relative_path(), omp11.path);
     // OMP-12 stays consistent: its ORC-9 and RXA-3 have the same date.
     let omp12 = find("9999013_20110701_OMP-12_123456789012345_20110701113813225_01_1");
-    assert_eq!(
-        classify_sample(omp12, &rules)
-            .unwrap()
-            .file_name()
-            .relative_path(),
-        omp12.path
-    );
+    assert_eq!(classify_sample(omp12, &rules).unwrap().file_name().relative_path(), omp12.path);
 }
 
 #[test]
@@ -231,10 +192,7 @@ fn storage_artifacts_of_the_samples() {
     for sample in SAMPLES {
         let raw = bytes(sample);
         let stripped = strip_storage_artifacts(&raw);
-        if sample
-            .storage_root
-            .starts_with("nhoHQ_SSMIX2DataTestingTool")
-        {
+        if sample.storage_root.starts_with("nhoHQ_SSMIX2DataTestingTool") {
             assert_eq!(raw.last(), Some(&0x1C));
             assert_eq!(stripped.len(), raw.len() - 1);
             assert_eq!(stripped.last(), Some(&b'\r'));
@@ -258,11 +216,7 @@ fn no_panic_on_truncated_or_damaged_samples() {
     lenient.invalid_department = hakobune_ssmix2::InvalidDepartmentPolicy::Skip;
     for sample in SAMPLES {
         let text = decode(&bytes(sample));
-        let boundaries: Vec<usize> = text
-            .char_indices()
-            .map(|(i, _)| i)
-            .chain([text.len()])
-            .collect();
+        let boundaries: Vec<usize> = text.char_indices().map(|(i, _)| i).chain([text.len()]).collect();
         for &end in &boundaries {
             if let Ok(m) = Message::parse(&text[..end]) {
                 let _ = classify(&m, &rules);

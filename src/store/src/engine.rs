@@ -72,6 +72,8 @@ pub enum Outcome {
 /// What [`Store::open`] found and did.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct RecoveryReport {
+    /// True when the data directory was new (no previous run to recover).
+    pub fresh: bool,
     /// Whether the previous run ended with an orderly shutdown.
     pub previous_shutdown_clean: bool,
     /// Checkpoint found in the index.
@@ -156,15 +158,10 @@ impl Store {
     pub fn open(layout: Layout, opts: StoreOptions) -> Result<(Store, RecoveryReport), StoreError> {
         let started = Instant::now();
         let root = layout.root().to_owned();
-        for d in [
-            root.clone(),
-            layout.wal_dir(),
-            layout.tmp_dir(),
-            layout.quarantine_dir(),
-            layout.ssmix2_base(),
-        ] {
+        for d in [root.clone(), layout.wal_dir(), layout.tmp_dir(), layout.quarantine_dir(), layout.ssmix2_base()] {
             std::fs::create_dir_all(&d).map_err(StoreError::io("create directory", &d))?;
         }
+        let fresh = !layout.index_path().exists();
         let lock = lock_data_dir(&layout)?;
         let marker = root.join(CLEAN_MARKER);
         let previous_shutdown_clean = marker.exists();
@@ -180,11 +177,7 @@ impl Store {
         let mut txs = TxStorage::recover(&layout, &cp.store_state)?;
         let replayed = scan.records.len() as u64;
         if replayed > 0 {
-            tracing::info!(
-                from = cp.wal_seq + 1,
-                to = scan.last_seq,
-                "replaying write-ahead log into storage"
-            );
+            tracing::info!(from = cp.wal_seq + 1, to = scan.last_seq, "replaying write-ahead log into storage");
         }
         for chunk in scan.records.chunks(2048) {
             apply_records(&layout, &mut index, &mut txs, chunk)?;
@@ -194,6 +187,7 @@ impl Store {
             checkpoint(&layout, &mut index, &mut txs, last_seq)?;
         }
         let report = RecoveryReport {
+            fresh,
             previous_shutdown_clean,
             checkpoint: cp.wal_seq,
             last_seq,
@@ -206,9 +200,7 @@ impl Store {
         shared.committed.store(last_seq, Ordering::SeqCst);
         shared.applied.store(last_seq, Ordering::SeqCst);
         shared.checkpoint.store(last_seq, Ordering::SeqCst);
-        shared
-            .free_bytes
-            .store(free_bytes(&root).unwrap_or(0), Ordering::SeqCst);
+        shared.free_bytes.store(free_bytes(&root).unwrap_or(0), Ordering::SeqCst);
 
         let writer = wal::Writer::open(&layout.wal_dir(), last_seq + 1, opts.wal_segment_bytes)?;
         let reader = Index::open_read_only(&layout.index_path())?;
@@ -222,9 +214,7 @@ impl Store {
             let root = root.clone();
             std::thread::Builder::new()
                 .name("hkb-committer".into())
-                .spawn(move || {
-                    committer_loop(rx, writer, reader, shared, mat_tx, opts, root, last_seq + 1)
-                })
+                .spawn(move || committer_loop(rx, writer, reader, shared, mat_tx, opts, root, last_seq + 1))
                 .map_err(StoreError::io("spawn thread", "committer"))?
         };
         let materializer = {
@@ -232,9 +222,7 @@ impl Store {
             let layout = layout.clone();
             std::thread::Builder::new()
                 .name("hkb-materializer".into())
-                .spawn(move || {
-                    materializer_loop(mat_rx, index, txs, layout, shared, opts, applied_tx)
-                })
+                .spawn(move || materializer_loop(mat_rx, index, txs, layout, shared, opts, applied_tx))
                 .map_err(StoreError::io("spawn thread", "materializer"))?
         };
         let quarantine = Quarantine::new(layout.quarantine_dir(), layout.tmp_dir());
@@ -261,20 +249,14 @@ impl Store {
             return Err(StoreError::Stopped);
         }
         let (reply, rx) = oneshot::channel();
-        sender
-            .send(Job { sub, reply })
-            .await
-            .map_err(|_| StoreError::Stopped)?;
+        sender.send(Job { sub, reply }).await.map_err(|_| StoreError::Stopped)?;
         rx.await.map_err(|_| StoreError::Stopped)?
     }
 
     /// Waits until every record up to `seq` is materialized (files and index rows exist).
     pub async fn wait_applied(&self, seq: u64) -> Result<(), StoreError> {
         let mut rx = self.applied_rx.clone();
-        rx.wait_for(|&a| a >= seq)
-            .await
-            .map(|_| ())
-            .map_err(|_| StoreError::Stopped)
+        rx.wait_for(|&a| a >= seq).await.map(|_| ()).map_err(|_| StoreError::Stopped)
     }
 
     /// Live counters.
@@ -316,9 +298,7 @@ impl Store {
             return Ok(());
         }
         let marker = self.layout.root().join(CLEAN_MARKER);
-        File::create(&marker)
-            .and_then(|f| f.sync_all())
-            .map_err(StoreError::io("create", &marker))?;
+        File::create(&marker).and_then(|f| f.sync_all()).map_err(StoreError::io("create", &marker))?;
         crate::fsync_dir(self.layout.root())
     }
 }
@@ -349,10 +329,7 @@ fn lock_data_dir(layout: &Layout) -> Result<File, StoreError> {
 }
 
 fn clear_dir(dir: &Path) -> Result<(), StoreError> {
-    for ent in std::fs::read_dir(dir)
-        .map_err(StoreError::io("read directory", dir))?
-        .flatten()
-    {
+    for ent in std::fs::read_dir(dir).map_err(StoreError::io("read directory", dir))?.flatten() {
         let p = ent.path();
         std::fs::remove_file(&p).map_err(StoreError::io("remove", &p))?;
     }
@@ -366,8 +343,7 @@ fn free_bytes(root: &Path) -> Option<u64> {
 
 fn now_local() -> String {
     let now = time::OffsetDateTime::now_utc();
-    now.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
+    now.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
 }
 
 /// Applies records to tree, transaction storage and index (one index transaction).
@@ -391,12 +367,7 @@ fn apply_records(
 }
 
 /// Makes everything applied so far durable, then records the checkpoint.
-fn checkpoint(
-    layout: &Layout,
-    index: &mut Index,
-    txs: &mut TxStorage,
-    seq: u64,
-) -> Result<(), StoreError> {
+fn checkpoint(layout: &Layout, index: &mut Index, txs: &mut TxStorage, seq: u64) -> Result<(), StoreError> {
     txs.flush()?;
     let root = File::open(layout.root()).map_err(StoreError::io("open", layout.root()))?;
     rustix::fs::syncfs(&root).map_err(|e| StoreError::Io {
@@ -405,10 +376,7 @@ fn checkpoint(
         source: e.into(),
     })?;
     let mut batch = index.batch()?;
-    batch.set_checkpoint(&Checkpoint {
-        wal_seq: seq,
-        store_state: txs.checkpoint_state(),
-    })?;
+    batch.set_checkpoint(&Checkpoint { wal_seq: seq, store_state: txs.checkpoint_state() })?;
     batch.commit()?;
     wal::remove_checkpointed(&layout.wal_dir(), seq)?;
     Ok(())
@@ -416,13 +384,9 @@ fn checkpoint(
 
 /// Adds one millisecond to a 17-digit timestamp (carrying into seconds, minutes… as a clock does).
 fn bump_ts17(ts: &str) -> String {
-    let fmt = time::macros::format_description!(
-        "[year][month][day][hour][minute][second][subsecond digits:3]"
-    );
+    let fmt = time::macros::format_description!("[year][month][day][hour][minute][second][subsecond digits:3]");
     match time::PrimitiveDateTime::parse(ts, &fmt) {
-        Ok(t) => (t + time::Duration::milliseconds(1))
-            .format(&fmt)
-            .unwrap_or_else(|_| ts.to_owned()),
+        Ok(t) => (t + time::Duration::milliseconds(1)).format(&fmt).unwrap_or_else(|_| ts.to_owned()),
         Err(_) => match ts.parse::<u64>() {
             Ok(n) => format!("{:017}", n + 1),
             Err(_) => format!("{ts}0"),
@@ -460,9 +424,7 @@ fn committer_loop(
             pending_stems.retain(|_, s| *s > cp);
         }
         if last_space_check.elapsed() > Duration::from_millis(500) {
-            shared
-                .free_bytes
-                .store(free_bytes(&root).unwrap_or(0), Ordering::Relaxed);
+            shared.free_bytes.store(free_bytes(&root).unwrap_or(0), Ordering::Relaxed);
             last_space_check = Instant::now();
         }
         let free = shared.free_bytes.load(Ordering::Relaxed);
@@ -476,20 +438,10 @@ fn committer_loop(
                 continue;
             }
             if free < opts.free_space_floor {
-                let _ = job.reply.send(Err(StoreError::DiskFull {
-                    free,
-                    floor: opts.free_space_floor,
-                }));
+                let _ = job.reply.send(Err(StoreError::DiskFull { free, floor: opts.free_space_floor }));
                 continue;
             }
-            match prepare(
-                job.sub,
-                &index,
-                &pending_msgs,
-                &pending_stems,
-                next_seq,
-                &opts,
-            ) {
+            match prepare(job.sub, &index, &pending_msgs, &pending_stems, next_seq, &opts) {
                 Err(e) => {
                     let _ = job.reply.send(Err(e));
                 }
@@ -506,18 +458,10 @@ fn committer_loop(
                     let file_name = format!(
                         "{}_{}",
                         entry.stem,
-                        if entry.processing == hakobune_index::Processing::Del {
-                            '0'
-                        } else {
-                            '1'
-                        }
+                        if entry.processing == hakobune_index::Processing::Del { '0' } else { '1' }
                     );
                     replies.push((job.reply, Ok(Outcome::Stored { seq, file_name })));
-                    records.push(Record {
-                        seq,
-                        entry: *entry,
-                        raw,
-                    });
+                    records.push(Record { seq, entry: *entry, raw });
                 }
             }
         }
@@ -531,9 +475,7 @@ fn committer_loop(
             }
             shared.committed.store(next_seq - 1, Ordering::SeqCst);
             shared.group_commits.fetch_add(1, Ordering::Relaxed);
-            shared
-                .stored
-                .fetch_add(records.len() as u64, Ordering::Relaxed);
+            shared.stored.fetch_add(records.len() as u64, Ordering::Relaxed);
             if mat_tx.send(records).is_err() {
                 // The materializer failed; the records are durable in the WAL and will be applied at
                 // the next start, so acknowledging them is still correct.
@@ -561,13 +503,8 @@ fn prepare(
 ) -> Result<Prepared, StoreError> {
     let Submission { mut entry, raw } = sub;
     let sha = crate::sha256_hex(&raw);
-    let dkey = format!(
-        "{}\u{1f}{}\u{1f}{}",
-        entry.facility_id, entry.control_id, sha
-    );
-    if pending_msgs.contains_key(&dkey)
-        || index.contains_message(&entry.facility_id, &entry.control_id, &sha)?
-    {
+    let dkey = format!("{}\u{1f}{}\u{1f}{}", entry.facility_id, entry.control_id, sha);
+    if pending_msgs.contains_key(&dkey) || index.contains_message(&entry.facility_id, &entry.control_id, &sha)? {
         return Ok(Prepared::Duplicate);
     }
     entry.sha256 = sha;
@@ -575,10 +512,7 @@ fn prepare(
     entry.wal_seq = seq;
     entry.volume_label = opts.volume_label.clone();
     loop {
-        let skey = format!(
-            "{}/{}/{}",
-            entry.facility_id, entry.out_rel_directory, entry.stem
-        );
+        let skey = format!("{}/{}/{}", entry.facility_id, entry.out_rel_directory, entry.stem);
         if !pending_stems.contains_key(&skey)
             && !index.stem_exists(&entry.facility_id, &entry.out_rel_directory, &entry.stem)?
         {
@@ -586,10 +520,7 @@ fn prepare(
         }
         // Another message of this key already has this 発生日時: keep both by moving this one on.
         entry.transaction_datetime = bump_ts17(&entry.transaction_datetime);
-        entry.stem = format!(
-            "{}{}_{}",
-            entry.key_prefix, entry.transaction_datetime, entry.enter_org_cd
-        );
+        entry.stem = format!("{}{}_{}", entry.key_prefix, entry.transaction_datetime, entry.enter_org_cd);
     }
 }
 
@@ -627,9 +558,7 @@ fn materializer_loop(
             Err(std_mpsc::RecvTimeoutError::Timeout) => false,
             Err(std_mpsc::RecvTimeoutError::Disconnected) => true,
         };
-        if since_cp > 0
-            && (done || last_cp.elapsed() >= opts.checkpoint_interval || since_cp >= 50_000)
-        {
+        if since_cp > 0 && (done || last_cp.elapsed() >= opts.checkpoint_interval || since_cp >= 50_000) {
             if let Err(e) = checkpoint(&layout, &mut index, &mut txs, applied) {
                 shared.fail("checkpoint", &e);
                 return;

@@ -122,9 +122,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 /// Makes a directory entry durable: fsync of the directory itself.
 pub(crate) fn fsync_dir(path: &std::path::Path) -> Result<(), StoreError> {
-    std::fs::File::open(path)
-        .and_then(|f| f.sync_all())
-        .map_err(StoreError::io("fsync directory", path))
+    std::fs::File::open(path).and_then(|f| f.sync_all()).map_err(StoreError::io("fsync directory", path))
 }
 
 #[cfg(test)]

@@ -39,21 +39,12 @@ pub struct Quarantine {
 impl Quarantine {
     /// The quarantine under `dir`, with scratch space in `tmp` (same filesystem).
     pub fn new(dir: PathBuf, tmp: PathBuf) -> Quarantine {
-        Quarantine {
-            dir,
-            tmp,
-            counter: AtomicU64::new(0),
-        }
+        Quarantine { dir, tmp, counter: AtomicU64::new(0) }
     }
 
     /// Keeps `raw` with its reason, durably. Returns the path of the kept bytes.
     pub fn keep(&self, raw: &[u8], reason: &QuarantineReason) -> Result<PathBuf, StoreError> {
-        let digits: String = reason
-            .received_at
-            .chars()
-            .take(23)
-            .filter(|c| c.is_ascii_digit())
-            .collect();
+        let digits: String = reason.received_at.chars().take(23).filter(|c| c.is_ascii_digit()).collect();
         let day = digits.get(..8).unwrap_or("00000000");
         let dir = self.dir.join(day);
         std::fs::create_dir_all(&dir).map_err(StoreError::io("create directory", &dir))?;

@@ -29,7 +29,8 @@ fn entry(order: &str, ts: &str, processing: Processing, control: &str) -> Entry 
 }
 
 fn msg(n: u32) -> Vec<u8> {
-    format!("MSH|^~\\&|HIS|SEND|GW|RCV|20110701000000||RDE^O11^RDE_O11|C{n}|P|2.5\rPID|0001||9999013^^^^PI\r").into_bytes()
+    format!("MSH|^~\\&|HIS|SEND|GW|RCV|20110701000000||RDE^O11^RDE_O11|C{n}|P|2.5\rPID|0001||9999013^^^^PI\r")
+        .into_bytes()
 }
 
 fn tree(root: &Path) -> Vec<String> {
@@ -60,56 +61,25 @@ async fn versions_duplicates_collisions_and_transaction_storage() {
     let dir = tempfile::tempdir().unwrap();
     let (store, report) = Store::open(Layout::new(dir.path()), opts()).unwrap();
     assert!(!report.previous_shutdown_clean);
-    let o1 = submit(
-        &store,
-        entry(ORDER, "20110701100000000", Processing::Ins, "C1"),
-        msg(1),
-    )
-    .await;
+    let o1 = submit(&store, entry(ORDER, "20110701100000000", Processing::Ins, "C1"), msg(1)).await;
     assert_eq!(
         o1,
-        Outcome::Stored {
-            seq: 1,
-            file_name: format!("9999013_20110701_OMP-01_{ORDER}_20110701100000000_01_1")
-        }
+        Outcome::Stored { seq: 1, file_name: format!("9999013_20110701_OMP-01_{ORDER}_20110701100000000_01_1") }
     );
     // A resend of the same bytes under the same control ID is a duplicate.
     assert_eq!(
-        submit(
-            &store,
-            entry(ORDER, "20110701100000000", Processing::Ins, "C1"),
-            msg(1)
-        )
-        .await,
+        submit(&store, entry(ORDER, "20110701100000000", Processing::Ins, "C1"), msg(1)).await,
         Outcome::Duplicate
     );
     // An update with the same 発生日時 (a sender with coarse clocks) gets the next millisecond.
-    let o2 = submit(
-        &store,
-        entry(ORDER, "20110701100000000", Processing::Ins, "C2"),
-        msg(2),
-    )
-    .await;
+    let o2 = submit(&store, entry(ORDER, "20110701100000000", Processing::Ins, "C2"), msg(2)).await;
     assert_eq!(
         o2,
-        Outcome::Stored {
-            seq: 2,
-            file_name: format!("9999013_20110701_OMP-01_{ORDER}_20110701100000001_01_1")
-        }
+        Outcome::Stored { seq: 2, file_name: format!("9999013_20110701_OMP-01_{ORDER}_20110701100000001_01_1") }
     );
     let other = "000000011000186";
-    submit(
-        &store,
-        entry(other, "20110701110000000", Processing::Ins, "C3"),
-        msg(3),
-    )
-    .await;
-    submit(
-        &store,
-        entry(other, "20110701120000000", Processing::Del, "C4"),
-        msg(4),
-    )
-    .await;
+    submit(&store, entry(other, "20110701110000000", Processing::Ins, "C3"), msg(3)).await;
+    submit(&store, entry(other, "20110701120000000", Processing::Del, "C4"), msg(4)).await;
     store.wait_applied(4).await.unwrap();
     assert_eq!(
         tree(dir.path()),
@@ -120,29 +90,23 @@ async fn versions_duplicates_collisions_and_transaction_storage() {
             format!("{DIR}/9999013_20110701_OMP-01_{other}_20110701120000000_01_0"),
         ]
     );
-    let current = std::fs::read(dir.path().join(format!(
-        "ssmix2/1234567890/{DIR}/9999013_20110701_OMP-01_{ORDER}_20110701100000001_01_1"
-    )))
+    let current = std::fs::read(
+        dir.path().join(format!("ssmix2/1234567890/{DIR}/9999013_20110701_OMP-01_{ORDER}_20110701100000001_01_1")),
+    )
     .unwrap();
     assert_eq!(current, msg(2));
     store.close().unwrap();
     drop(store);
 
     // Transaction storage: one file, four records, header then message.
-    let trs = std::fs::read_dir(dir.path().join("transactions/1234567890/2026"))
-        .unwrap()
-        .flatten()
-        .collect::<Vec<_>>();
+    let trs = std::fs::read_dir(dir.path().join("transactions/1234567890/2026")).unwrap().flatten().collect::<Vec<_>>();
     assert_eq!(trs.len(), 1);
     let name = trs[0].file_name().into_string().unwrap();
     assert_eq!(name, "TR_20261125100000000_00001.DAT");
     let tr = String::from_utf8(std::fs::read(trs[0].path()).unwrap()).unwrap();
     let headers: Vec<_> = tr.split('\r').filter(|l| l.starts_with("#SSMIX")).collect();
     assert_eq!(headers.len(), 4);
-    assert_eq!(
-        headers[3],
-        format!("#SSMIX,2.00,1234567890,9999013,20110701,OMP-01,{other},DEL,01,20110701120000000")
-    );
+    assert_eq!(headers[3], format!("#SSMIX,2.00,1234567890,9999013,20110701,OMP-01,{other},DEL,01,20110701120000000"));
 
     let (store, report) = Store::open(Layout::new(dir.path()), opts()).unwrap();
     assert!(report.previous_shutdown_clean);
@@ -150,12 +114,7 @@ async fn versions_duplicates_collisions_and_transaction_storage() {
     assert_eq!(store.status().committed_seq, 4);
     // Duplicates are recognised across restarts too.
     assert_eq!(
-        submit(
-            &store,
-            entry(ORDER, "20110701100000000", Processing::Ins, "C2"),
-            msg(2)
-        )
-        .await,
+        submit(&store, entry(ORDER, "20110701100000000", Processing::Ins, "C2"), msg(2)).await,
         Outcome::Duplicate
     );
     store.close().unwrap();
@@ -168,19 +127,9 @@ async fn recovery_replays_after_lost_checkpoint_torn_tail_and_missing_files() {
     let (store, _) = Store::open(Layout::new(root), opts()).unwrap();
     for i in 0..5u32 {
         let ts = format!("2011070110000000{i}");
-        submit(
-            &store,
-            entry(ORDER, &ts, Processing::Ins, &format!("C{i}")),
-            msg(i),
-        )
-        .await;
+        submit(&store, entry(ORDER, &ts, Processing::Ins, &format!("C{i}")), msg(i)).await;
     }
-    submit(
-        &store,
-        entry("000000011000999", "20110701130000000", Processing::Ins, "X"),
-        msg(99),
-    )
-    .await;
+    submit(&store, entry("000000011000999", "20110701130000000", Processing::Ins, "X"), msg(99)).await;
     store.wait_applied(6).await.unwrap();
     while store.status().checkpoint_seq < 6 {
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
@@ -198,34 +147,18 @@ async fn recovery_replays_after_lost_checkpoint_torn_tail_and_missing_files() {
         let conn_path = root.join("index.sqlite");
         let mut ix = Index::open(&conn_path).unwrap();
         let mut b = ix.batch().unwrap();
-        b.set_checkpoint(&hakobune_index::Checkpoint {
-            wal_seq: 0,
-            store_state: String::new(),
-        })
-        .unwrap();
+        b.set_checkpoint(&hakobune_index::Checkpoint { wal_seq: 0, store_state: String::new() }).unwrap();
         b.commit().unwrap();
     }
     let base = root.join(format!("ssmix2/1234567890/{DIR}"));
-    std::fs::remove_file(base.join(format!(
-        "9999013_20110701_OMP-01_{ORDER}_20110701100000004_01_1"
-    )))
-    .unwrap();
+    std::fs::remove_file(base.join(format!("9999013_20110701_OMP-01_{ORDER}_20110701100000004_01_1"))).unwrap();
     std::fs::rename(
-        base.join(format!(
-            "9999013_20110701_OMP-01_{ORDER}_20110701100000002_01_2"
-        )),
-        base.join(format!(
-            "9999013_20110701_OMP-01_{ORDER}_20110701100000002_01_1"
-        )),
+        base.join(format!("9999013_20110701_OMP-01_{ORDER}_20110701100000002_01_2")),
+        base.join(format!("9999013_20110701_OMP-01_{ORDER}_20110701100000002_01_1")),
     )
     .unwrap();
     std::fs::write(base.join("000000011000999_corrupt"), b"not ours").unwrap();
-    let seg = std::fs::read_dir(root.join("wal"))
-        .unwrap()
-        .flatten()
-        .last()
-        .unwrap()
-        .path();
+    let seg = std::fs::read_dir(root.join("wal")).unwrap().flatten().last().unwrap().path();
     let mut f = std::fs::OpenOptions::new().append(true).open(&seg).unwrap();
     std::io::Write::write_all(&mut f, b"HKW1\x40\x00\x00\x00garbage").unwrap();
     drop(f);
@@ -245,20 +178,10 @@ async fn recovery_replays_after_lost_checkpoint_torn_tail_and_missing_files() {
     // The transaction file was rebuilt from scratch (the lost checkpoint had no TR state).
     assert_eq!(tr_after, tr_before);
     let ix = Index::open_read_only(&root.join("index.sqlite")).unwrap();
-    let flags: Vec<_> = ix
-        .all_documents()
-        .unwrap()
-        .into_iter()
-        .map(|d| d.condition_flag)
-        .collect();
+    let flags: Vec<_> = ix.all_documents().unwrap().into_iter().map(|d| d.condition_flag).collect();
     assert_eq!(flags, vec![2, 2, 2, 2, 1, 1]);
     // New work continues the sequence.
-    let o = submit(
-        &store,
-        entry(ORDER, "20110701140000000", Processing::Del, "D"),
-        msg(100),
-    )
-    .await;
+    let o = submit(&store, entry(ORDER, "20110701140000000", Processing::Del, "D"), msg(100)).await;
     assert!(matches!(o, Outcome::Stored { seq: 7, .. }), "{o:?}");
     store.close().unwrap();
 }
@@ -267,10 +190,7 @@ async fn recovery_replays_after_lost_checkpoint_torn_tail_and_missing_files() {
 fn a_second_process_cannot_open_the_same_data_directory() {
     let dir = tempfile::tempdir().unwrap();
     let (_store, _) = Store::open(Layout::new(dir.path()), opts()).unwrap();
-    assert!(matches!(
-        Store::open(Layout::new(dir.path()), opts()),
-        Err(StoreError::Locked(_))
-    ));
+    assert!(matches!(Store::open(Layout::new(dir.path()), opts()), Err(StoreError::Locked(_))));
 }
 
 #[test]

@@ -10,22 +10,25 @@ use crate::{Layout, StoreError};
 /// Applies one record to the tree. State-based and idempotent: see the crate documentation.
 ///
 /// `tmp_name` must be unique among files being written (the record's sequence number).
-pub(crate) fn apply(
-    layout: &Layout,
-    entry: &Entry,
-    raw: &[u8],
-    tmp_name: &str,
-) -> Result<(), StoreError> {
-    let dir = layout
-        .ssmix2_root(&entry.facility_id)
-        .join(&entry.out_rel_directory);
-    std::fs::create_dir_all(&dir).map_err(StoreError::io("create directory", &dir))?;
+pub(crate) fn apply(layout: &Layout, entry: &Entry, raw: &[u8], tmp_name: &str) -> Result<(), StoreError> {
+    let dir = layout.ssmix2_root(&entry.facility_id).join(&entry.out_rel_directory);
+    // A folder this call creates is empty: no versions to look at.
+    let new_dir = match std::fs::create_dir(&dir) {
+        Ok(()) => true,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => false,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            std::fs::create_dir_all(&dir).map_err(StoreError::io("create directory", &dir))?;
+            true
+        }
+        Err(e) => return Err(StoreError::io("create directory", &dir)(e)),
+    };
     let own_flag = match entry.processing {
         Processing::Ins => '1',
         Processing::Del => '0',
     };
     let mut own_existing: Option<String> = None;
-    for name in read_names(&dir)? {
+    let names = if new_dir { Vec::new() } else { read_names(&dir)? };
+    for name in names {
         let Some((stem, flag)) = split_flag(&name) else {
             continue;
         };
@@ -89,13 +92,7 @@ fn rename(dir: &Path, from: &str, to: &str) -> Result<(), StoreError> {
     std::fs::rename(&a, &b).map_err(StoreError::io("rename", &a))
 }
 
-fn write_new(
-    layout: &Layout,
-    dir: &Path,
-    name: &str,
-    raw: &[u8],
-    tmp_name: &str,
-) -> Result<(), StoreError> {
+fn write_new(layout: &Layout, dir: &Path, name: &str, raw: &[u8], tmp_name: &str) -> Result<(), StoreError> {
     let tmp = layout.tmp_dir().join(tmp_name);
     let mut f = std::fs::File::create(&tmp).map_err(StoreError::io("create", &tmp))?;
     f.write_all(raw).map_err(StoreError::io("write", &tmp))?;
@@ -136,16 +133,8 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<ListedFile>) -> Result<(), StoreE
         if ft.is_dir() {
             walk(root, &path, out)?;
         } else if ft.is_file() {
-            let rel_dir = dir
-                .strip_prefix(root)
-                .unwrap_or(dir)
-                .to_string_lossy()
-                .into_owned();
-            out.push(ListedFile {
-                rel_dir,
-                name: ent.file_name().to_string_lossy().into_owned(),
-                path,
-            });
+            let rel_dir = dir.strip_prefix(root).unwrap_or(dir).to_string_lossy().into_owned();
+            out.push(ListedFile { rel_dir, name: ent.file_name().to_string_lossy().into_owned(), path });
         }
     }
     Ok(())

@@ -44,11 +44,7 @@ pub fn header_line(e: &Entry) -> String {
 
 /// ts17 (YYYYMMDDHHMMSSfff) of an RFC 3339 local timestamp such as `2026-11-25T20:41:03.123+09:00`.
 fn ts17(received_at: &str) -> String {
-    let digits: String = received_at
-        .chars()
-        .take(23)
-        .filter(|c| c.is_ascii_digit())
-        .collect();
+    let digits: String = received_at.chars().take(23).filter(|c| c.is_ascii_digit()).collect();
     let mut s: String = digits.chars().take(17).collect();
     while s.len() < 17 {
         s.push('0');
@@ -67,11 +63,8 @@ impl TxStorage {
     /// Restores the checkpointed state, cutting every file back to it and removing files that were
     /// started after the checkpoint (the replay writes them again).
     pub(crate) fn recover(layout: &Layout, saved: &str) -> Result<TxStorage, StoreError> {
-        let state: BTreeMap<String, FileState> = if saved.trim().is_empty() {
-            BTreeMap::new()
-        } else {
-            serde_json::from_str(saved).unwrap_or_default()
-        };
+        let state: BTreeMap<String, FileState> =
+            if saved.trim().is_empty() { BTreeMap::new() } else { serde_json::from_str(saved).unwrap_or_default() };
         let base = layout.root().join("transactions");
         if let Ok(rd) = std::fs::read_dir(&base) {
             for fac in rd.flatten() {
@@ -81,14 +74,11 @@ impl TxStorage {
                     match keep {
                         Some(s) if rel < s.file => {}
                         Some(s) if rel == s.file => {
-                            let f = OpenOptions::new()
-                                .write(true)
-                                .open(&path)
-                                .map_err(StoreError::io("open", &path))?;
+                            let f =
+                                OpenOptions::new().write(true).open(&path).map_err(StoreError::io("open", &path))?;
                             let len = f.metadata().map_err(StoreError::io("stat", &path))?.len();
                             if len > s.len {
-                                f.set_len(s.len)
-                                    .map_err(StoreError::io("truncate", &path))?;
+                                f.set_len(s.len).map_err(StoreError::io("truncate", &path))?;
                             }
                         }
                         _ => {
@@ -98,11 +88,7 @@ impl TxStorage {
                 }
             }
         }
-        Ok(TxStorage {
-            layout: layout.clone(),
-            state,
-            open: BTreeMap::new(),
-        })
+        Ok(TxStorage { layout: layout.clone(), state, open: BTreeMap::new() })
     }
 
     /// Appends one record.
@@ -120,51 +106,27 @@ impl TxStorage {
             if let Some(mut w) = self.open.remove(&e.facility_id) {
                 w.flush().map_err(StoreError::io("write", &root))?;
             }
-            let counter = self
-                .state
-                .get(&e.facility_id)
-                .map(|s| (s.counter + 1) % 100_000)
-                .unwrap_or(1);
+            let counter = self.state.get(&e.facility_id).map(|s| (s.counter + 1) % 100_000).unwrap_or(1);
             let file = format!("{}/TR_{}_{:05}.DAT", &ts[..4], ts, counter);
-            self.state.insert(
-                e.facility_id.clone(),
-                FileState {
-                    file,
-                    len: 0,
-                    counter,
-                    day,
-                },
-            );
+            self.state.insert(e.facility_id.clone(), FileState { file, len: 0, counter, day });
         }
-        let st = self
-            .state
-            .get_mut(&e.facility_id)
-            .expect("state inserted above");
+        let st = self.state.get_mut(&e.facility_id).expect("state inserted above");
         let w = match self.open.entry(e.facility_id.clone()) {
             std::collections::btree_map::Entry::Occupied(o) => o.into_mut(),
             std::collections::btree_map::Entry::Vacant(v) => {
                 let path = root.join(&st.file);
                 let parent = path.parent().expect("file has a parent");
-                std::fs::create_dir_all(parent)
-                    .map_err(StoreError::io("create directory", parent))?;
-                let f = OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(&path)
-                    .map_err(StoreError::io("open", &path))?;
+                std::fs::create_dir_all(parent).map_err(StoreError::io("create directory", parent))?;
+                let f =
+                    OpenOptions::new().create(true).append(true).open(&path).map_err(StoreError::io("open", &path))?;
                 let len = f.metadata().map_err(StoreError::io("stat", &path))?.len();
                 if len != st.len {
-                    f.set_len(st.len)
-                        .map_err(StoreError::io("truncate", &path))?;
+                    f.set_len(st.len).map_err(StoreError::io("truncate", &path))?;
                 }
                 v.insert(BufWriter::with_capacity(256 * 1024, f))
             }
         };
-        let io = |e| StoreError::Io {
-            op: "append to transaction storage",
-            path: root.clone(),
-            source: e,
-        };
+        let io = |e| StoreError::Io { op: "append to transaction storage", path: root.clone(), source: e };
         w.write_all(header.as_bytes()).map_err(io)?;
         w.write_all(b"\r").map_err(io)?;
         w.write_all(raw).map_err(io)?;
@@ -180,10 +142,7 @@ impl TxStorage {
     /// Flushes buffers to the OS (durability comes from the checkpoint's syncfs).
     pub(crate) fn flush(&mut self) -> Result<(), StoreError> {
         for w in self.open.values_mut() {
-            w.flush().map_err(StoreError::io(
-                "flush transaction storage",
-                self.layout.root(),
-            ))?;
+            w.flush().map_err(StoreError::io("flush transaction storage", self.layout.root()))?;
         }
         Ok(())
     }

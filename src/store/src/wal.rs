@@ -165,9 +165,7 @@ pub fn scan(dir: &Path, after: u64) -> Result<Scan, StoreError> {
     for (i, (first, path)) in segs.iter().enumerate() {
         let is_last = i + 1 == segs.len();
         let mut data = Vec::new();
-        File::open(path)
-            .and_then(|mut f| f.read_to_end(&mut data))
-            .map_err(StoreError::io("read", path))?;
+        File::open(path).and_then(|mut f| f.read_to_end(&mut data)).map_err(StoreError::io("read", path))?;
         let mut off = 0usize;
         let mut expected = *first;
         loop {
@@ -191,33 +189,20 @@ pub fn scan(dir: &Path, after: u64) -> Result<Scan, StoreError> {
                 }
                 Decoded::Bad(what) => {
                     if !is_last {
-                        return Err(WalError::Corrupt {
-                            path: path.clone(),
-                            offset: off as u64,
-                            what,
-                        }
-                        .into());
+                        return Err(WalError::Corrupt { path: path.clone(), offset: off as u64, what }.into());
                     }
                     truncated_bytes = (data.len() - off) as u64;
                     tracing::warn!(segment = %path.display(), offset = off, bytes = truncated_bytes, %what,
                         "cutting a torn, never-acknowledged write from the tail of the write-ahead log");
-                    let f = OpenOptions::new()
-                        .write(true)
-                        .open(path)
-                        .map_err(StoreError::io("open", path))?;
-                    f.set_len(off as u64)
-                        .map_err(StoreError::io("truncate", path))?;
+                    let f = OpenOptions::new().write(true).open(path).map_err(StoreError::io("open", path))?;
+                    f.set_len(off as u64).map_err(StoreError::io("truncate", path))?;
                     f.sync_all().map_err(StoreError::io("fsync", path))?;
                     break;
                 }
             }
         }
     }
-    Ok(Scan {
-        records,
-        last_seq,
-        truncated_bytes,
-    })
+    Ok(Scan { records, last_seq, truncated_bytes })
 }
 
 /// The appending side of the log (owned by the committer thread).
@@ -235,17 +220,9 @@ impl Writer {
         let segs = segments(dir)?;
         match segs.last() {
             Some((_, path)) => {
-                let file = OpenOptions::new()
-                    .append(true)
-                    .open(path)
-                    .map_err(StoreError::io("open", path))?;
+                let file = OpenOptions::new().append(true).open(path).map_err(StoreError::io("open", path))?;
                 let size = file.metadata().map_err(StoreError::io("stat", path))?.len();
-                Ok(Writer {
-                    dir: dir.to_owned(),
-                    file,
-                    size,
-                    segment_limit,
-                })
+                Ok(Writer { dir: dir.to_owned(), file, size, segment_limit })
             }
             None => Writer::create(dir, next_seq, segment_limit),
         }
@@ -253,18 +230,10 @@ impl Writer {
 
     fn create(dir: &Path, first_seq: u64, segment_limit: u64) -> Result<Writer, StoreError> {
         let path = dir.join(segment_name(first_seq));
-        let file = OpenOptions::new()
-            .create_new(true)
-            .append(true)
-            .open(&path)
-            .map_err(StoreError::io("create", &path))?;
+        let file =
+            OpenOptions::new().create_new(true).append(true).open(&path).map_err(StoreError::io("create", &path))?;
         crate::fsync_dir(dir)?;
-        Ok(Writer {
-            dir: dir.to_owned(),
-            file,
-            size: 0,
-            segment_limit,
-        })
+        Ok(Writer { dir: dir.to_owned(), file, size: 0, segment_limit })
     }
 
     /// Appends a batch that begins with record `first_seq` and makes it durable.
@@ -273,12 +242,8 @@ impl Writer {
             *self = Writer::create(&self.dir, first_seq, self.segment_limit)?;
         }
         let dir = &self.dir;
-        self.file
-            .write_all(bytes)
-            .map_err(StoreError::io("append to write-ahead log in", dir))?;
-        self.file
-            .sync_data()
-            .map_err(StoreError::io("fdatasync write-ahead log in", dir))?;
+        self.file.write_all(bytes).map_err(StoreError::io("append to write-ahead log in", dir))?;
+        self.file.sync_data().map_err(StoreError::io("fdatasync write-ahead log in", dir))?;
         self.size += bytes.len() as u64;
         Ok(())
     }

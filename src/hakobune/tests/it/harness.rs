@@ -1,0 +1,195 @@
+//! Starts the real binary in a temporary directory and talks to it.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use hakobune_mllp::MllpClient;
+
+pub const SAMPLE_FACILITY: &str = "9999999999";
+
+/// The shared SS-MIX2 samples (beside the repository, in `../shared`).
+pub fn samples_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/ssmix2-samples")
+}
+
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_hakobune")
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A facility table that accepts the samples (MSH-4 `SEND`).
+pub fn sample_facility() -> String {
+    format!(
+        "[[facility]]\nid = \"{SAMPLE_FACILITY}\"\nname = \"見本病院\"\nmsh4 = [\"SEND\"]\n[facility.rules.care_date_fields]\n\"RAS^O17\" = \"ORC-9\"\n"
+    )
+}
+
+pub struct Server {
+    pub dir: tempfile::TempDir,
+    pub data: PathBuf,
+    pub mllp: SocketAddr,
+    pub http: SocketAddr,
+    config: PathBuf,
+    child: Option<Child>,
+}
+
+impl Server {
+    /// Starts a server whose configuration is `[server]` defaults on fresh loopback ports, plus
+    /// `server_extra` lines in `[server]` and the given facility tables.
+    pub fn start(server_extra: &str, facilities: &str) -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let mllp: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+        let http: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+        let config = dir.path().join("hakobune.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "[server]\ndata_dir = {:?}\nmllp_listen = \"{mllp}\"\nhttp_listen = \"{http}\"\nfree_space_floor_mib = 1\n{server_extra}\n{facilities}",
+                data
+            ),
+        )
+        .unwrap();
+        let mut s = Server { dir, data, mllp, http, config, child: None };
+        s.spawn();
+        s
+    }
+
+    fn spawn(&mut self) {
+        let log =
+            std::fs::OpenOptions::new().create(true).append(true).open(self.dir.path().join("server.log")).unwrap();
+        let child = Command::new(bin())
+            .args(["serve", "--config"])
+            .arg(&self.config)
+            .env("HAKOBUNE_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while std::net::TcpStream::connect(self.http).is_err() || std::net::TcpStream::connect(self.mllp).is_err() {
+            if let Some(status) = self.child.as_mut().unwrap().try_wait().unwrap() {
+                panic!("server exited with {status}:\n{}", self.log());
+            }
+            assert!(Instant::now() < deadline, "server did not start:\n{}", self.log());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()
+    }
+
+    /// SIGKILL: no chance to clean up, as in a crash.
+    pub fn kill9(&mut self) {
+        let mut c = self.child.take().unwrap();
+        c.kill().unwrap();
+        c.wait().unwrap();
+    }
+
+    /// SIGTERM and wait: the orderly path.
+    pub fn stop(&mut self) -> std::process::ExitStatus {
+        let mut c = self.child.take().unwrap();
+        let pid = rustix::process::Pid::from_raw(c.id() as i32).unwrap();
+        rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
+        c.wait().unwrap()
+    }
+
+    pub fn restart(&mut self) {
+        self.spawn();
+    }
+
+    pub async fn client(&self) -> MllpClient<tokio::net::TcpStream> {
+        MllpClient::connect(self.mllp).await.unwrap().with_timeout(Duration::from_secs(30))
+    }
+
+    pub async fn get_json(&self, path: &str) -> serde_json::Value {
+        let r = reqwest::get(format!("http://{}{path}", self.http)).await.unwrap();
+        r.json().await.unwrap()
+    }
+
+    pub async fn get_bytes(&self, path: &str) -> (u16, Vec<u8>) {
+        let r = reqwest::get(format!("http://{}{path}", self.http)).await.unwrap();
+        (r.status().as_u16(), r.bytes().await.unwrap().to_vec())
+    }
+
+    /// Waits until everything acknowledged is in files and index.
+    pub async fn settle(&self) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let h = self.get_json("/healthz").await;
+            if h["store"]["applied_seq"] == h["store"]["committed_seq"] {
+                return;
+            }
+            assert!(Instant::now() < deadline, "storage did not settle: {h}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    pub fn storage_root(&self, facility: &str) -> PathBuf {
+        self.data.join("ssmix2").join(facility)
+    }
+
+    /// Runs `hakobune verify` on the data directory (server must be stopped).
+    pub fn verify(&self, repair: bool) -> (bool, String) {
+        let mut cmd = Command::new(bin());
+        cmd.args(["verify", "--data"]).arg(&self.data);
+        if repair {
+            cmd.arg("--repair");
+        }
+        let out = cmd.output().unwrap();
+        (
+            out.status.success(),
+            format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)),
+        )
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// An ACK decoded to UTF-8 with CR shown as newline.
+pub fn ack_text(ack: &[u8]) -> String {
+    encoding_rs::ISO_2022_JP.decode_without_bom_handling(ack).0.replace('\r', "\n")
+}
+
+/// MSA-1 of an ACK.
+pub fn ack_code(ack: &[u8]) -> String {
+    let t = ack_text(ack);
+    t.lines().find(|l| l.starts_with("MSA|")).and_then(|l| l.split('|').nth(1)).unwrap_or("").to_owned()
+}
+
+/// A minimal valid SS-MIX2 ADT^A08 for a facility, in ISO-2022-JP.
+pub fn adt08(msh4: &str, control_id: &str, pid: &str, msh7: &str) -> Vec<u8> {
+    let text = format!(
+        "MSH|^~\\&|HIS|{msh4}|GW|RCV|{msh7}||ADT^A08^ADT_A01|{control_id}|P|2.5||||||~ISO IR87||ISO 2022-1994\r\
+         EVN||{msh7}\r\
+         PID|0001||{pid}^^^^PI||山田^花子^^^^^L^I~ヤマダ^ハナコ^^^^^L^P||19700101|F\r"
+    );
+    encoding_rs::ISO_2022_JP.encode(&text).0.into_owned()
+}
+
+/// A minimal valid RDE^O11 prescription order.
+pub fn rde(msh4: &str, control_id: &str, pid: &str, order: &str, orc1: &str, msh7: &str) -> Vec<u8> {
+    let text = format!(
+        "MSH|^~\\&|HIS|{msh4}|GW|RCV|{msh7}||RDE^O11^RDE_O11|{control_id}|P|2.5||||||~ISO IR87||ISO 2022-1994\r\
+         PID|0001||{pid}^^^^PI||山田^花子^^^^^L^I~ヤマダ^ハナコ^^^^^L^P||19700101|F\r\
+         PV1|0001|O|01^^^^^C||||110^医師^一郎^^^^^^^L^^^^^I|||01\r\
+         ORC|{orc1}|{order}|||||||20261120103045|||110^医師^一郎^^^^^^^L^^^^^I|||||01^内科^99XY1\r\
+         RXE||108665201^ダーゼン錠（５mg)^HOT9|1||TAB^錠^MR9P|||||15|TAB^錠^MR9P\r\
+         RXR|PO^口^HL70162\r"
+    );
+    encoding_rs::ISO_2022_JP.encode(&text).0.into_owned()
+}

@@ -1,0 +1,11 @@
+//! Integration tests: the real `hakobune` binary on loopback, spoken to over real MLLP and HTTP.
+//!
+//! Slow suites (many kill -9 cycles) run when `HAKOBUNE_SLOW_TESTS=1`.
+
+mod harness;
+
+mod bad_input;
+mod crash;
+mod demo;
+mod samples;
+mod third_party;

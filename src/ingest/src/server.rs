@@ -1,0 +1,146 @@
+//! The MLLP listener and its connections.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::{SinkExt, StreamExt};
+use hakobune_hl7::ack::{AckBuilder, AckCode, ErrorCode, ErrorDetail};
+use hakobune_mllp::{FrameError, MllpCodec};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Semaphore;
+use tokio_util::codec::Framed;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::Ingest;
+
+/// Limits of the listener.
+#[derive(Debug, Clone)]
+pub struct ServerLimits {
+    /// Largest frame.
+    pub max_message_bytes: usize,
+    /// Most simultaneous connections.
+    pub max_connections: usize,
+    /// Time a started frame may take to complete.
+    pub frame_timeout: Duration,
+    /// Time a connection may stay idle between messages.
+    pub idle_timeout: Duration,
+}
+
+/// Serves MLLP on a bound listener until `shutdown` fires; then stops accepting, lets each
+/// connection finish the message it is handling, and returns once every connection has closed.
+pub async fn serve_mllp(listener: TcpListener, ingest: Arc<Ingest>, limits: ServerLimits, shutdown: CancellationToken) {
+    let permits = Arc::new(Semaphore::new(limits.max_connections));
+    let tracker = TaskTracker::new();
+    loop {
+        let permit = tokio::select! {
+            _ = shutdown.cancelled() => break,
+            p = permits.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => break },
+        };
+        let (stream, peer) = tokio::select! {
+            _ = shutdown.cancelled() => break,
+            r = listener.accept() => match r {
+                Ok(x) => x,
+                Err(e) => {
+                    // Out of file descriptors and the like: back off instead of spinning.
+                    tracing::warn!(error = %e, "accepting an MLLP connection failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+        };
+        let _ = stream.set_nodelay(true);
+        let ingest = ingest.clone();
+        let limits = limits.clone();
+        let shutdown = shutdown.clone();
+        tracker.spawn(async move {
+            let _permit = permit;
+            ingest.metrics().connections.inc();
+            ingest.metrics().connections_open.inc();
+            connection(stream, peer.to_string(), &ingest, &limits, &shutdown).await;
+            ingest.metrics().connections_open.dec();
+        });
+    }
+    drop(listener);
+    tracker.close();
+    tracker.wait().await;
+}
+
+enum Next {
+    Frame(Option<Result<Result<bytes::Bytes, FrameError>, hakobune_mllp::CodecError>>),
+    Stop,
+    TimedOut(&'static str),
+}
+
+async fn connection(
+    stream: TcpStream,
+    peer: String,
+    ingest: &Ingest,
+    limits: &ServerLimits,
+    shutdown: &CancellationToken,
+) {
+    tracing::debug!(%peer, "MLLP connection opened");
+    let mut framed = Framed::new(stream, MllpCodec::new(limits.max_message_bytes));
+    let mut idle = Duration::ZERO;
+    loop {
+        let slice = limits.frame_timeout.min(limits.idle_timeout);
+        let next = tokio::select! {
+            _ = shutdown.cancelled() => Next::Stop,
+            r = tokio::time::timeout(slice, framed.next()) => match r {
+                Ok(item) => Next::Frame(item),
+                Err(_) => {
+                    idle += slice;
+                    if !framed.read_buffer().is_empty() {
+                        Next::TimedOut("frame not completed in time")
+                    } else if idle >= limits.idle_timeout {
+                        Next::TimedOut("idle")
+                    } else {
+                        continue;
+                    }
+                }
+            },
+        };
+        idle = Duration::ZERO;
+        let payload = match next {
+            Next::Stop => break,
+            Next::TimedOut(why) => {
+                ingest.metrics().timeouts.inc();
+                tracing::info!(%peer, why, "closing MLLP connection");
+                break;
+            }
+            Next::Frame(None) => break,
+            Next::Frame(Some(Err(e))) => {
+                tracing::info!(%peer, error = %e, "MLLP connection ended");
+                break;
+            }
+            Next::Frame(Some(Ok(Err(frame_error)))) => {
+                ingest.metrics().framing_errors.inc();
+                tracing::warn!(%peer, error = %frame_error, "MLLP framing error");
+                if let FrameError::TooLarge { limit } = frame_error {
+                    // The frame is dropped as it arrives (memory stays bounded), so its bytes cannot
+                    // be kept; the sender is told why and the connection stays usable.
+                    let ack = AckBuilder::new(AckCode::AR, "", "")
+                        .error(
+                            ErrorDetail::new(
+                                ErrorCode::ApplicationInternalError,
+                                format!("message exceeds the limit of {limit} bytes"),
+                            )
+                            .user_message(format!("メッセージが上限（{limit}バイト）を超えています")),
+                        )
+                        .build();
+                    if framed.send(bytes::Bytes::from(ack)).await.is_err() {
+                        break;
+                    }
+                }
+                continue;
+            }
+            Next::Frame(Some(Ok(Ok(payload)))) => payload,
+        };
+        let processed = ingest.process(&payload, &peer).await;
+        if let Err(e) = framed.send(bytes::Bytes::from(processed.ack)).await {
+            tracing::info!(%peer, error = %e, "could not send ACK");
+            break;
+        }
+    }
+    tracing::debug!(%peer, "MLLP connection closed");
+}

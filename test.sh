@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Hakobune's test command: installs what the tests need on a fresh machine, then runs the checks.
+#
+#   ./test.sh                 formatting, lints, every default test, a short fuzzing run
+#   HAKOBUNE_SLOW_TESTS=1 ./test.sh     also the slow suites (many kill -9 cycles, longer fuzzing)
+#   FUZZ_SECONDS=300 ./test.sh          fuzz each target longer (default 30 s, 300 s when slow)
+set -euo pipefail
+cd "$(dirname "$0")"
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "test dependencies"
+# A real third-party MLLP client: mllp_send from the hl7 package on PyPI.
+if ! python3 -c 'import hl7.client' 2>/dev/null; then
+    python3 -m pip install --quiet --disable-pip-version-check 'hl7==0.4.5'
+fi
+python3 -c 'import hl7; print("python hl7", hl7.__version__)'
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy -D warnings"
+cargo clippy --workspace --all-targets -- -D warnings
+
+step "cargo test"
+cargo test --workspace
+
+step "fuzzing (cargo fuzz)"
+if [[ "${HAKOBUNE_SLOW_TESTS:-0}" == "1" ]]; then
+    export FUZZ_SECONDS="${FUZZ_SECONDS:-300}"
+else
+    export FUZZ_SECONDS="${FUZZ_SECONDS:-30}"
+fi
+src/hl7/fuzz/run-all.sh
+
+step "all checks passed"
