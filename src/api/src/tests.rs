@@ -28,6 +28,7 @@ fn entry(order: &str, ts: &str, processing: Processing, control: &str) -> Entry 
         sha256: String::new(),
         wal_seq: 0,
         received_at: "2026-11-25T10:00:00.000+09:00".into(),
+        extension: String::new(),
     }
 }
 

@@ -15,6 +15,8 @@ pub struct Findings {
     pub files: usize,
     pub rows: usize,
     pub transaction_records: usize,
+    /// Files named with a legacy `.hl7`/`.txt` extension (accepted, not a problem).
+    pub legacy_names: usize,
     pub problems: Vec<String>,
 }
 
@@ -41,8 +43,8 @@ pub fn run(data: &Path, repair: bool) -> Result<ExitCode> {
     store.close()?;
     drop(store);
     println!(
-        "{} files, {} index rows, {} transaction records",
-        findings.files, findings.rows, findings.transaction_records
+        "{} files ({} with a legacy .hl7/.txt extension), {} index rows, {} transaction records",
+        findings.files, findings.legacy_names, findings.rows, findings.transaction_records
     );
     if findings.problems.is_empty() {
         println!("OK: storage, transaction storage and index agree");
@@ -89,9 +91,12 @@ pub fn check(layout: &Layout) -> Result<Findings> {
         for file in list_storage_files(&layout.ssmix2_root(&fac))? {
             f.files += 1;
             let where_ = format!("{fac}/{}/{}", file.rel_dir, file.name);
-            match FileName::parse(&file.name) {
+            match FileName::parse_with_extension(&file.name) {
                 Err(e) => f.problems.push(format!("{where_}: not an SS-MIX2 file name: {e}")),
-                Ok(name) => {
+                Ok((name, ext)) => {
+                    if ext.is_some() {
+                        f.legacy_names += 1;
+                    }
                     if name.relative_dir() != file.rel_dir {
                         f.problems.push(format!(
                             "{where_}: stored in the wrong folder (its name says {})",
@@ -171,7 +176,7 @@ fn rebuild_index(layout: &Layout) -> Result<()> {
     let mut rebuilt = 0usize;
     for fac in facilities(layout)? {
         for file in list_storage_files(&layout.ssmix2_root(&fac))? {
-            let Ok(name) = FileName::parse(&file.name) else {
+            let Ok((name, ext)) = FileName::parse_with_extension(&file.name) else {
                 eprintln!("skipping {}: not an SS-MIX2 file name", file.path.display());
                 continue;
             };
@@ -208,6 +213,7 @@ fn rebuild_index(layout: &Layout) -> Result<()> {
                 wal_seq: 0,
                 received_at: time::OffsetDateTime::from(mtime)
                     .format(&time::format_description::well_known::Rfc3339)?,
+                extension: ext.map(|e| format!(".{e}")).unwrap_or_default(),
             };
             let flag = name.flag.as_char().to_digit(10).unwrap_or(1) as u8;
             batch.insert_as_found(&entry, flag, &now)?;

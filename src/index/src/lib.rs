@@ -43,7 +43,7 @@ pub enum IndexError {
 
 type Result<T> = std::result::Result<T, IndexError>;
 
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
 
 const SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS ssmixidx (
@@ -67,6 +67,7 @@ CREATE TABLE IF NOT EXISTS ssmixidx (
     message_type         TEXT NOT NULL,        -- MSH-9.1^MSH-9.2
     byte_len             INTEGER NOT NULL,
     sha256               TEXT NOT NULL,        -- hex digest of the stored bytes
+    extension            TEXT NOT NULL DEFAULT '', -- '.hl7' / '.txt' on files written by older systems
     wal_seq              INTEGER NOT NULL,     -- write-ahead-log record that produced the row
     received_at          TEXT NOT NULL,        -- when the appliance accepted it (UTC, RFC 3339)
     UNIQUE (facility_id, out_rel_directory, stem)
@@ -144,6 +145,9 @@ pub struct Entry {
     pub wal_seq: u64,
     /// When the appliance accepted the message (UTC, RFC 3339).
     pub received_at: String,
+    /// `.hl7` or `.txt` on a file an older system wrote; empty for files this appliance writes.
+    #[serde(default)]
+    pub extension: String,
 }
 
 /// Where recovery starts: everything up to `wal_seq` is in files and rows.
@@ -241,6 +245,10 @@ impl Index {
         let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
         if version > SCHEMA_VERSION {
             return Err(IndexError::SchemaTooNew { found: version, supported: SCHEMA_VERSION });
+        }
+        if version == 1 {
+            // Version 1 had no extension column (legacy .hl7/.txt file names).
+            conn.execute_batch("ALTER TABLE ssmixidx ADD COLUMN extension TEXT NOT NULL DEFAULT ''")?;
         }
         conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
         Ok(Index { conn })
@@ -400,7 +408,7 @@ impl Batch<'_> {
                 // The key's current version (other than this one) is superseded.
                 self.tx
                     .prepare_cached(
-                        "UPDATE ssmixidx SET condition_flag = 2, file_name = stem || '_2', update_datetime = ?5
+                        "UPDATE ssmixidx SET condition_flag = 2, file_name = stem || '_2' || extension, update_datetime = ?5
                          WHERE facility_id = ?1 AND out_rel_directory = ?2 AND key_prefix = ?3
                            AND condition_flag = 1 AND stem <> ?4",
                     )?
@@ -411,7 +419,7 @@ impl Batch<'_> {
                 // Every version of the key is deleted.
                 self.tx
                     .prepare_cached(
-                        "UPDATE ssmixidx SET condition_flag = 0, file_name = stem || '_0', update_datetime = ?4
+                        "UPDATE ssmixidx SET condition_flag = 0, file_name = stem || '_0' || extension, update_datetime = ?4
                          WHERE facility_id = ?1 AND out_rel_directory = ?2 AND key_prefix = ?3
                            AND condition_flag <> 0",
                     )?
@@ -433,9 +441,9 @@ impl Batch<'_> {
                 "INSERT INTO ssmixidx (volume_label, facility_id, patient_id, order_date, data_kind, order_no,
                     processing_type, enter_org_cd, transaction_datetime, out_rel_directory, file_name,
                     update_datetime, stem, key_prefix, condition_flag, control_id, message_type, byte_len,
-                    sha256, wal_seq, received_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11 || '_' || ?15, ?12, ?11, ?13, ?15, ?14,
-                    ?16, ?17, ?18, ?19, ?20)
+                    sha256, wal_seq, received_at, extension)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11 || '_' || ?15 || ?21, ?12, ?11, ?13, ?15, ?14,
+                    ?16, ?17, ?18, ?19, ?20, ?21)
                  ON CONFLICT (facility_id, out_rel_directory, stem) DO UPDATE SET
                     condition_flag = excluded.condition_flag, file_name = excluded.file_name,
                     update_datetime = excluded.update_datetime",
@@ -461,6 +469,7 @@ impl Batch<'_> {
                 e.sha256,
                 e.wal_seq as i64,
                 e.received_at,
+                e.extension,
             ])?;
         Ok(())
     }

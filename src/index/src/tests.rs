@@ -21,6 +21,7 @@ fn entry(stem_ts: &str, processing: Processing, seq: u64) -> Entry {
         sha256: format!("{seq:064}"),
         wal_seq: seq,
         received_at: "2026-11-25T00:00:00Z".into(),
+        extension: String::new(),
     }
 }
 

@@ -299,6 +299,7 @@ impl Ingest {
             sha256: String::new(),
             wal_seq: 0,
             received_at: received_at.to_owned(),
+            extension: String::new(),
         };
         match self.store.submit(Submission { entry, raw: raw.to_vec() }).await {
             Ok(outcome) => Ok((outcome, warnings)),
@@ -315,18 +316,11 @@ fn to_hl7_location(l: &hakobune_ssmix2::Location) -> Location {
 }
 
 fn classify_refusal(e: ClassifyError) -> Refusal {
-    use hakobune_ssmix2::ErrorCode as C;
-    let code = match e.code() {
-        C::SegmentSequenceError => ErrorCode::SegmentSequenceError,
-        C::RequiredFieldMissing => ErrorCode::RequiredFieldMissing,
-        C::DataTypeError => ErrorCode::DataTypeError,
-        C::TableValueNotFound => ErrorCode::TableValueNotFound,
-        C::UnsupportedMessageType => ErrorCode::UnsupportedMessageType,
-        C::UnsupportedEventCode => ErrorCode::UnsupportedEventCode,
-        C::UnsupportedVersionId => ErrorCode::UnsupportedVersionId,
-    };
-    let (ack, kind) = match e.code() {
-        C::UnsupportedMessageType | C::UnsupportedEventCode | C::UnsupportedVersionId => (AckCode::AR, "unsupported"),
+    let code = e.code();
+    let (ack, kind) = match code {
+        ErrorCode::UnsupportedMessageType | ErrorCode::UnsupportedEventCode | ErrorCode::UnsupportedVersionId => {
+            (AckCode::AR, "unsupported")
+        }
         _ => (AckCode::AE, "classification"),
     };
     let detail = ErrorDetail::new(code, e.to_string()).at(to_hl7_location(&e.location())).user_message(e.message_ja());

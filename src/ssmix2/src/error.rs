@@ -1,70 +1,12 @@
 //! Classification errors, shaped for an HL7 ERR segment.
 
-use std::fmt;
-
-use serde::Serialize;
-
 use crate::location::Location;
 use crate::names::{OrderNumberError, PatientIdError, TimestampError};
 use crate::table::DataType;
 
-/// HL7 table 0357 (message error condition codes) values used here: ERR-3.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-pub enum ErrorCode {
-    /// 100 Segment sequence error (a required segment is missing).
-    SegmentSequenceError,
-    /// 101 Required field missing.
-    RequiredFieldMissing,
-    /// 102 Data type error.
-    DataTypeError,
-    /// 103 Table value not found.
-    TableValueNotFound,
-    /// 200 Unsupported message type.
-    UnsupportedMessageType,
-    /// 201 Unsupported event code.
-    UnsupportedEventCode,
-    /// 203 Unsupported version id.
-    UnsupportedVersionId,
-}
-
-impl ErrorCode {
-    /// The numeric code, e.g. 101.
-    pub fn code(self) -> u16 {
-        match self {
-            ErrorCode::SegmentSequenceError => 100,
-            ErrorCode::RequiredFieldMissing => 101,
-            ErrorCode::DataTypeError => 102,
-            ErrorCode::TableValueNotFound => 103,
-            ErrorCode::UnsupportedMessageType => 200,
-            ErrorCode::UnsupportedEventCode => 201,
-            ErrorCode::UnsupportedVersionId => 203,
-        }
-    }
-
-    /// The HL7 text of the code, e.g. `Required field missing` (ERR-3.2).
-    pub fn text(self) -> &'static str {
-        match self {
-            ErrorCode::SegmentSequenceError => "Segment sequence error",
-            ErrorCode::RequiredFieldMissing => "Required field missing",
-            ErrorCode::DataTypeError => "Data type error",
-            ErrorCode::TableValueNotFound => "Table value not found",
-            ErrorCode::UnsupportedMessageType => "Unsupported message type",
-            ErrorCode::UnsupportedEventCode => "Unsupported event code",
-            ErrorCode::UnsupportedVersionId => "Unsupported version id",
-        }
-    }
-
-    /// HL7 CWE text for ERR-3 with the standard component separator: `101^Required field missing^HL70357`.
-    pub fn to_cwe(self) -> String {
-        format!("{}^{}^HL70357", self.code(), self.text())
-    }
-}
-
-impl fmt::Display for ErrorCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}", self.code(), self.text())
-    }
-}
+/// HL7 table 0357 (message error condition codes): ERR-3. The one definition lives in
+/// `hakobune-hl7`, next to the ACK builder that writes it.
+pub use hakobune_hl7::ack::ErrorCode;
 
 fn list(candidates: &[DataType]) -> String {
     candidates.iter().map(|d| d.code()).collect::<Vec<_>>().join(", ")

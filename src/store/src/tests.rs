@@ -25,6 +25,7 @@ fn entry(order: &str, ts: &str, processing: Processing, control: &str) -> Entry 
         sha256: String::new(),
         wal_seq: 0,
         received_at: "2026-11-25T10:00:00.000+09:00".into(),
+        extension: String::new(),
     }
 }
 
@@ -211,4 +212,29 @@ fn quarantine_keeps_bytes_and_reason() {
     assert!(p.starts_with(dir.path().join("q/20261125")));
     let listed = q.list(10).unwrap();
     assert_eq!(listed, vec![(p, reason)]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn legacy_files_with_extensions_are_versioned_too() {
+    let dir = tempfile::tempdir().unwrap();
+    // A storage written by an older system: the current version carries a .hl7 extension and a
+    // trailing MLLP end-block byte.
+    let base = dir.path().join(format!("ssmix2/1234567890/{DIR}"));
+    std::fs::create_dir_all(&base).unwrap();
+    let legacy = format!("9999013_20110701_OMP-01_{ORDER}_20100101000000000_01_1.hl7");
+    std::fs::write(base.join(&legacy), b"MSH|^~\\&|OLD\r\x1c").unwrap();
+    let (store, _) = Store::open(Layout::new(dir.path()), opts()).unwrap();
+    submit(&store, entry(ORDER, "20110701100000000", Processing::Ins, "N1"), msg(1)).await;
+    store.wait_applied(1).await.unwrap();
+    let mut names: Vec<_> =
+        std::fs::read_dir(&base).unwrap().flatten().map(|e| e.file_name().into_string().unwrap()).collect();
+    names.sort();
+    assert_eq!(
+        names,
+        vec![
+            format!("9999013_20110701_OMP-01_{ORDER}_20100101000000000_01_2.hl7"),
+            format!("9999013_20110701_OMP-01_{ORDER}_20110701100000000_01_1"),
+        ]
+    );
+    store.close().unwrap();
 }

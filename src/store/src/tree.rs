@@ -29,7 +29,7 @@ pub(crate) fn apply(layout: &Layout, entry: &Entry, raw: &[u8], tmp_name: &str) 
     let mut own_existing: Option<String> = None;
     let names = if new_dir { Vec::new() } else { read_names(&dir)? };
     for name in names {
-        let Some((stem, flag)) = split_flag(&name) else {
+        let Some((stem, flag, ext)) = split_flag(&name) else {
             continue;
         };
         if stem == entry.stem {
@@ -44,7 +44,7 @@ pub(crate) fn apply(layout: &Layout, entry: &Entry, raw: &[u8], tmp_name: &str) 
             (Processing::Del, '1' | '2') => '0',
             _ => continue,
         };
-        rename(&dir, &name, &format!("{stem}_{new_flag}"))?;
+        rename(&dir, &name, &format!("{stem}_{new_flag}{ext}"))?;
     }
     let own_name = format!("{}_{}", entry.stem, own_flag);
     match own_existing {
@@ -65,13 +65,18 @@ pub(crate) fn apply(layout: &Layout, entry: &Entry, raw: &[u8], tmp_name: &str) 
     Ok(())
 }
 
-/// Splits `<stem>_<flag>` where flag is 0, 1 or 2.
-fn split_flag(name: &str) -> Option<(&str, char)> {
-    let (stem, flag) = name.rsplit_once('_')?;
+/// Splits `<stem>_<flag>[.hl7|.txt]` where flag is 0, 1 or 2. Files written by older systems may
+/// carry a `.hl7` or `.txt` extension; they are versioned like the others and keep their extension.
+fn split_flag(name: &str) -> Option<(&str, char, &str)> {
+    let (base, ext) = match name.len().checked_sub(4).map(|i| name.split_at(i)) {
+        Some((base, ext)) if ext.eq_ignore_ascii_case(".hl7") || ext.eq_ignore_ascii_case(".txt") => (base, ext),
+        _ => (name, ""),
+    };
+    let (stem, flag) = base.rsplit_once('_')?;
     match flag {
-        "0" => Some((stem, '0')),
-        "1" => Some((stem, '1')),
-        "2" => Some((stem, '2')),
+        "0" => Some((stem, '0', ext)),
+        "1" => Some((stem, '1', ext)),
+        "2" => Some((stem, '2', ext)),
         _ => None,
     }
 }
