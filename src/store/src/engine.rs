@@ -30,16 +30,19 @@ pub struct StoreOptions {
     pub free_space_floor: u64,
     /// Volume label written to the index (SSMIXIDX VolumeLabel).
     pub volume_label: String,
+    /// Most records the materializer may lag behind the write-ahead log before new messages wait.
+    pub max_unapplied: u64,
 }
 
 impl Default for StoreOptions {
     fn default() -> Self {
         StoreOptions {
-            wal_segment_bytes: 64 * 1024 * 1024,
+            wal_segment_bytes: 32 * 1024 * 1024,
             checkpoint_interval: Duration::from_millis(1000),
             max_batch: 4096,
             free_space_floor: 256 * 1024 * 1024,
             volume_label: "STD01".into(),
+            max_unapplied: 200_000,
         }
     }
 }
@@ -170,6 +173,7 @@ impl Store {
             crate::fsync_dir(&root)?;
         }
         clear_dir(&layout.tmp_dir())?;
+        wal::remove_unfinished_segments(&layout.wal_dir())?;
 
         let mut index = Index::open(&layout.index_path())?;
         let cp = index.checkpoint()?;
@@ -202,10 +206,10 @@ impl Store {
         shared.checkpoint.store(last_seq, Ordering::SeqCst);
         shared.free_bytes.store(free_bytes(&root).unwrap_or(0), Ordering::SeqCst);
 
-        let writer = wal::Writer::open(&layout.wal_dir(), last_seq + 1, opts.wal_segment_bytes)?;
+        let writer = wal::Writer::open(&layout.wal_dir(), last_seq + 1, opts.wal_segment_bytes, scan.tail_end)?;
         let reader = Index::open_read_only(&layout.index_path())?;
         let (tx, rx) = mpsc::channel::<Job>(16 * 1024);
-        let (mat_tx, mat_rx) = std_mpsc::sync_channel::<Vec<Record>>(64);
+        let (mat_tx, mat_rx) = std_mpsc::channel::<u64>();
         let (applied_tx, applied_rx) = watch::channel(last_seq);
 
         let committer = {
@@ -222,7 +226,10 @@ impl Store {
             let layout = layout.clone();
             std::thread::Builder::new()
                 .name("hkb-materializer".into())
-                .spawn(move || materializer_loop(mat_rx, index, txs, layout, shared, opts, applied_tx))
+                .spawn(move || {
+                    let reader = wal::Reader::new(&layout.wal_dir(), last_seq + 1);
+                    materializer_loop(mat_rx, reader, index, txs, layout, shared, opts, applied_tx)
+                })
                 .map_err(StoreError::io("spawn thread", "materializer"))?
         };
         let quarantine = Quarantine::new(layout.quarantine_dir(), layout.tmp_dir());
@@ -369,17 +376,15 @@ fn apply_records(
 /// Makes everything applied so far durable, then records the checkpoint.
 fn checkpoint(layout: &Layout, index: &mut Index, txs: &mut TxStorage, seq: u64) -> Result<(), StoreError> {
     txs.flush()?;
-    let root = File::open(layout.root()).map_err(StoreError::io("open", layout.root()))?;
-    rustix::fs::syncfs(&root).map_err(|e| StoreError::Io {
-        op: "syncfs",
-        path: layout.root().to_owned(),
-        source: e.into(),
-    })?;
-    let mut batch = index.batch()?;
-    batch.set_checkpoint(&Checkpoint { wal_seq: seq, store_state: txs.checkpoint_state() })?;
-    batch.commit()?;
-    wal::remove_checkpointed(&layout.wal_dir(), seq)?;
-    Ok(())
+    durable_checkpoint(layout, index, seq, txs.checkpoint_state())
+}
+
+/// Logs a storage step that took long enough to be felt as ACK latency.
+fn slow(what: &str, started: Instant, records: usize) {
+    let took = started.elapsed();
+    if took >= Duration::from_millis(250) {
+        tracing::warn!(millis = took.as_millis() as u64, records, "slow storage step: {what}");
+    }
 }
 
 /// Adds one millisecond to a 17-digit timestamp (carrying into seconds, minutes… as a clock does).
@@ -400,7 +405,7 @@ fn committer_loop(
     mut wal: wal::Writer,
     index: Index,
     shared: Arc<Shared>,
-    mat_tx: std_mpsc::SyncSender<Vec<Record>>,
+    mat_tx: std_mpsc::Sender<u64>,
     opts: StoreOptions,
     root: std::path::PathBuf,
     mut next_seq: u64,
@@ -411,6 +416,16 @@ fn committer_loop(
     let mut buf = Vec::with_capacity(1 << 20);
     let mut last_space_check = Instant::now();
     while let Some(first) = rx.blocking_recv() {
+        // The materializer reads committed records back from the log, so it may lag behind a burst;
+        // past `max_unapplied` records the committer waits for it (and senders wait for ACKs).
+        let t = Instant::now();
+        while shared.committed.load(Ordering::SeqCst).saturating_sub(shared.applied.load(Ordering::SeqCst))
+            > opts.max_unapplied
+            && !shared.stopped.load(Ordering::SeqCst)
+        {
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        slow("waiting for the materializer to catch up", t, 0);
         let mut jobs = vec![first];
         while jobs.len() < opts.max_batch {
             match rx.try_recv() {
@@ -466,7 +481,10 @@ fn committer_loop(
             }
         }
         if !records.is_empty() {
-            if let Err(e) = wal.append_durable(first_seq, &buf) {
+            let t = Instant::now();
+            let appended = wal.append_durable(first_seq, &buf);
+            slow("write-ahead log group commit", t, records.len());
+            if let Err(e) = appended {
                 shared.fail("write-ahead log append", &e);
                 for (reply, _) in replies {
                     let _ = reply.send(Err(StoreError::Stopped));
@@ -476,11 +494,7 @@ fn committer_loop(
             shared.committed.store(next_seq - 1, Ordering::SeqCst);
             shared.group_commits.fetch_add(1, Ordering::Relaxed);
             shared.stored.fetch_add(records.len() as u64, Ordering::Relaxed);
-            if mat_tx.send(records).is_err() {
-                // The materializer failed; the records are durable in the WAL and will be applied at
-                // the next start, so acknowledging them is still correct.
-                shared.stopped.store(true, Ordering::SeqCst);
-            }
+            let _ = mat_tx.send(next_seq - 1);
         }
         for (reply, r) in replies {
             let _ = reply.send(r);
@@ -524,8 +538,10 @@ fn prepare(
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn materializer_loop(
-    rx: std_mpsc::Receiver<Vec<Record>>,
+    rx: std_mpsc::Receiver<u64>,
+    mut reader: wal::Reader,
     mut index: Index,
     mut txs: TxStorage,
     layout: Layout,
@@ -533,44 +549,135 @@ fn materializer_loop(
     opts: StoreOptions,
     applied_tx: watch::Sender<u64>,
 ) {
+    // Checkpoints run on their own thread so that syncfs, which can take a while under load, does
+    // not stall materialization (and through it, the group commits that wait for queue space).
+    let (cp_tx, cp_rx) = std_mpsc::sync_channel::<(u64, String)>(1);
+    let checkpointer = {
+        let layout = layout.clone();
+        let shared = shared.clone();
+        std::thread::Builder::new()
+            .name("hkb-checkpoint".into())
+            .spawn(move || checkpointer_loop(cp_rx, layout, shared))
+    };
+    let checkpointer = match checkpointer {
+        Ok(t) => t,
+        Err(e) => {
+            shared.fail(
+                "starting the checkpoint thread",
+                &StoreError::Io { op: "spawn", path: "checkpoint".into(), source: e },
+            );
+            return;
+        }
+    };
     let mut last_cp = Instant::now();
     let mut since_cp = 0usize;
     let mut applied = shared.applied.load(Ordering::SeqCst);
+    let mut target = applied;
     loop {
-        let done = match rx.recv_timeout(opts.checkpoint_interval) {
-            Ok(mut records) => {
-                while records.len() < 8192 {
-                    match rx.try_recv() {
-                        Ok(more) => records.extend(more),
-                        Err(_) => break,
-                    }
+        let done = match rx.recv_timeout(opts.checkpoint_interval / 4) {
+            Ok(seq) => {
+                target = target.max(seq);
+                while let Ok(seq) = rx.try_recv() {
+                    target = target.max(seq);
                 }
-                if let Err(e) = apply_records(&layout, &mut index, &mut txs, &records) {
-                    shared.fail("materializing stored messages", &e);
-                    return;
-                }
-                applied = records.last().map(|r| r.seq).unwrap_or(applied);
-                since_cp += records.len();
-                shared.applied.store(applied, Ordering::SeqCst);
-                let _ = applied_tx.send(applied);
                 false
             }
             Err(std_mpsc::RecvTimeoutError::Timeout) => false,
-            Err(std_mpsc::RecvTimeoutError::Disconnected) => true,
-        };
-        if since_cp > 0 && (done || last_cp.elapsed() >= opts.checkpoint_interval || since_cp >= 50_000) {
-            if let Err(e) = checkpoint(&layout, &mut index, &mut txs, applied) {
-                shared.fail("checkpoint", &e);
-                return;
+            Err(std_mpsc::RecvTimeoutError::Disconnected) => {
+                target = target.max(shared.committed.load(Ordering::SeqCst));
+                true
             }
-            shared.checkpoint.store(applied, Ordering::SeqCst);
-            since_cp = 0;
-            last_cp = Instant::now();
+        };
+        let mut failed = false;
+        while reader.next_seq() <= target {
+            let t = Instant::now();
+            let result = reader
+                .read_up_to(target, 256)
+                .and_then(|records| apply_records(&layout, &mut index, &mut txs, &records).map(|()| records));
+            let records = match result {
+                Ok(r) => r,
+                Err(e) => {
+                    shared.fail("materializing stored messages", &e);
+                    failed = true;
+                    break;
+                }
+            };
+            slow("materializing", t, records.len());
+            applied = records.last().map(|r| r.seq).unwrap_or(applied);
+            since_cp += records.len();
+            shared.applied.store(applied, Ordering::SeqCst);
+            let _ = applied_tx.send(applied);
+            if since_cp >= 50_000 || last_cp.elapsed() >= opts.checkpoint_interval {
+                break; // let a checkpoint happen during a long catch-up
+            }
+        }
+        if failed {
+            break;
+        }
+        let done = done && reader.next_seq() > target;
+        if since_cp > 0 && (done || last_cp.elapsed() >= opts.checkpoint_interval || since_cp >= 50_000) {
+            // Everything up to `applied` has been issued to the OS; the checkpointer's syncfs makes
+            // it durable before recording the checkpoint.
+            if let Err(e) = txs.flush() {
+                shared.fail("flushing transaction storage", &e);
+                break;
+            }
+            let job = (applied, txs.checkpoint_state());
+            let sent = if done {
+                cp_tx.send(job).map_err(|_| ())
+            } else {
+                match cp_tx.try_send(job) {
+                    Ok(()) => Ok(()),
+                    Err(std_mpsc::TrySendError::Full(_)) => Err(()), // busy: try again soon
+                    Err(std_mpsc::TrySendError::Disconnected(_)) => break,
+                }
+            };
+            if sent.is_ok() {
+                since_cp = 0;
+                last_cp = Instant::now();
+            }
         }
         if done {
-            return;
+            break;
         }
     }
+    drop(cp_tx);
+    let _ = checkpointer.join();
+}
+
+fn checkpointer_loop(rx: std_mpsc::Receiver<(u64, String)>, layout: Layout, shared: Arc<Shared>) {
+    let mut index = match Index::open(&layout.index_path()) {
+        Ok(ix) => ix,
+        Err(e) => {
+            shared.fail("opening the index for checkpoints", &e.into());
+            return;
+        }
+    };
+    while let Ok((seq, store_state)) = rx.recv() {
+        let t = Instant::now();
+        let result = durable_checkpoint(&layout, &mut index, seq, store_state);
+        slow("checkpoint (syncfs)", t, 0);
+        if let Err(e) = result {
+            shared.fail("checkpoint", &e);
+            return;
+        }
+        shared.checkpoint.store(seq, Ordering::SeqCst);
+    }
+}
+
+/// syncfs, then the checkpoint row, then old WAL segments go.
+fn durable_checkpoint(layout: &Layout, index: &mut Index, seq: u64, store_state: String) -> Result<(), StoreError> {
+    let root = File::open(layout.root()).map_err(StoreError::io("open", layout.root()))?;
+    rustix::fs::syncfs(&root).map_err(|e| StoreError::Io {
+        op: "syncfs",
+        path: layout.root().to_owned(),
+        source: e.into(),
+    })?;
+    let mut batch = index.batch()?;
+    batch.set_checkpoint(&Checkpoint { wal_seq: seq, store_state })?;
+    batch.commit()?;
+    wal::remove_checkpointed(&layout.wal_dir(), seq)?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -10,30 +10,38 @@
 //!
 //! ```text
 //!  submit ──► committer thread ──► WAL append + fdatasync ──► reply (ACK may be sent)
-//!                                        │
+//!                                        │ "committed up to seq N"
 //!                                        ▼
-//!                             materializer thread: SS-MIX2 file (tmp + rename),
-//!                             transaction storage append, index rows (SQLite)
-//!                                        │  every second or so:
+//!                     materializer thread: reads records N.. back from the WAL, writes the
+//!                     SS-MIX2 file (tmp + rename), appends transaction storage, index rows
+//!                                        │ about every second:
 //!                                        ▼
-//!                             syncfs(data filesystem) ──► index checkpoint = last applied seq
-//!                                                           ──► old WAL segments deleted
+//!                     checkpoint thread: syncfs(data filesystem) ──► index checkpoint = seq
+//!                                                                 ──► old WAL segments recycled
 //! ```
 //!
 //! 1. **Group commit.** The committer takes every submission waiting in its queue, appends them
 //!    to the write-ahead log (`wal/<first-seq>.wal`; each record is length + CRC32C + sequence
 //!    number + the index entry as JSON + the message bytes) and calls `fdatasync` once for the whole
 //!    batch. Only then does any submission of the batch resolve. While one batch syncs, the next
-//!    one gathers, so the number of fsyncs per message falls as load rises.
-//! 2. **Materialization.** The materializer applies committed records in sequence order. An SS-MIX2
-//!    file is written to `tmp/` and renamed into place, so no file is ever visible half-written.
-//!    Versions follow the condition-flag rules: INS renames the key's `_1` to `_2` and creates the
-//!    new `_1`; DEL renames every version to `_0` and stores the cancel message as `_0`.
+//!    one gathers, so the number of fsyncs per message falls as load rises. Segments are written
+//!    full of zeros once (a background thread keeps a spare ready) or are recycled checkpointed
+//!    segments, so an append never changes file size or block map and `fdatasync` never waits for
+//!    a filesystem journal commit.
+//! 2. **Materialization.** The materializer reads committed records back from the log (normally
+//!    from the page cache) and applies them in sequence order, so it can fall behind a burst by up
+//!    to `max_unapplied` records without holding them in memory; past that, new submissions wait.
+//!    An SS-MIX2 file is written to `tmp/` and renamed into place, so no file is ever visible
+//!    half-written. Versions follow the condition-flag rules: INS renames the key's `_1` to `_2`
+//!    and creates the new `_1`; DEL renames every version to `_0` and stores the cancel message as
+//!    `_0`.
 //! 3. **Checkpoint.** `syncfs` makes every file, rename and transaction-storage append durable, and
 //!    only then is the checkpoint (last applied sequence number, transaction-storage file lengths)
-//!    committed to the index. WAL segments wholly at or below the checkpoint are deleted.
+//!    committed to the index. WAL segments wholly at or below the checkpoint are recycled or
+//!    deleted.
 //! 4. **Recovery** (on [`Store::open`]): the WAL is scanned; a torn record at the tail of the last
-//!    segment (a write that was never acknowledged) is cut off; transaction-storage files are cut
+//!    segment (a write that was never acknowledged) is zeroed; records of an older segment left in
+//!    a recycled one are recognised by their sequence numbers; transaction-storage files are cut
 //!    back to their checkpointed lengths; every record after the checkpoint is applied again.
 //!    Application is state-based (it looks at what is on disk and forces each record's own file to
 //!    its flag, rewriting it when its bytes differ), so applying a record twice, or a sequence
