@@ -180,7 +180,12 @@ pub async fn run(a: DemoArgs) -> Result<ExitCode> {
             running.http_addr
         );
     }
-    println!("  整合性検査 consistency check (after stopping)  : hakobune verify --data {}", a.data.display());
+    let exe = std::env::current_exe().ok().and_then(|p| {
+        let cwd = std::env::current_dir().ok()?;
+        Some(p.strip_prefix(&cwd).map(|r| r.to_path_buf()).unwrap_or(p))
+    });
+    let exe = exe.map(|p| p.display().to_string()).unwrap_or_else(|| "hakobune".into());
+    println!("  整合性検査 consistency check (after stopping)  : {exe} verify --data {}", a.data.display());
 
     if a.exit {
         running.stop(Duration::from_secs(10)).await?;

@@ -1,0 +1,43 @@
+//! The command line as an operator meets it: send, check-config, serve with a bad configuration.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::harness::*;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn send_prints_one_ack_per_file() {
+    let server = Server::start("", &sample_facility());
+    let files: Vec<_> = hakobune_ssmix2::samples::self_consistent()
+        .take(3)
+        .map(|s| samples_dir().join(s.storage_root).join(s.path))
+        .collect();
+    let out = Command::new(bin()).args(["send", "--to", &server.mllp.to_string()]).args(&files).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(stdout.lines().filter(|l| l.contains("MSA|AA|")).count(), 3, "{stdout}");
+
+    // A refused file makes the exit status non-zero.
+    let bad = server.dir.path().join("bad.hl7");
+    std::fs::write(&bad, b"MSH|^~\\&|HIS|NOBODY|GW|RCV|20261120103000||ADT^A08^ADT_A01|X1|P|2.5\rPID|0001||1234567\r").unwrap();
+    let out = Command::new(bin()).args(["send", "--to", &server.mllp.to_string()]).arg(&bad).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("MSA|AR|X1"));
+}
+
+#[test]
+fn configuration_is_checked_before_anything_starts() {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/hakobune.example.toml");
+    let out = Command::new(bin()).arg("check-config").arg(&example).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("登呂総合病院"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "[server]\nmllp_listn = \"127.0.0.1:1\"\n").unwrap();
+    let out = Command::new(bin()).arg("check-config").arg(&bad).output().unwrap();
+    assert_eq!(out.status.code(), Some(64));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("mllp_listn"));
+    let out = Command::new(bin()).args(["serve", "--config"]).arg(&bad).output().unwrap();
+    assert_eq!(out.status.code(), Some(64), "serve must refuse a bad configuration before binding");
+}
