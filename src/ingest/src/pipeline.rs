@@ -91,6 +91,16 @@ impl Ingest {
 
     /// Handles one framed message from `peer` and returns the ACK to send.
     pub async fn process(&self, raw: &[u8], peer: &str) -> Processed {
+        self.process_inner(raw, peer, None).await
+    }
+
+    /// Answers a frame that exceeded `limit` bytes: AR, and its first `limit` bytes (`head`) kept in
+    /// the quarantine.
+    pub async fn refuse_oversize(&self, head: &[u8], limit: usize, peer: &str) -> Processed {
+        self.process_inner(head, peer, Some(limit)).await
+    }
+
+    async fn process_inner(&self, raw: &[u8], peer: &str, oversize: Option<usize>) -> Processed {
         let started = Instant::now();
         let now = self.now();
         let received_at = now
@@ -109,7 +119,20 @@ impl Ingest {
         let parsed = Message::parse(&text);
         let mut facility_id: Option<String> = None;
         let mut data_type = "unknown".to_string();
-        let result = self.pipeline(raw, &decoded, &parsed, &received_at, &mut facility_id, &mut data_type).await;
+        let result = match oversize {
+            Some(limit) => Err(Refusal::new(
+                AckCode::AR,
+                "oversize",
+                ErrorDetail::new(
+                    ErrorCode::ApplicationInternalError,
+                    format!(
+                        "message exceeds the limit of {limit} bytes (its first {limit} bytes are kept in quarantine)"
+                    ),
+                )
+                .user_message(format!("メッセージが上限（{limit}バイト）を超えています")),
+            )),
+            None => self.pipeline(raw, &decoded, &parsed, &received_at, &mut facility_id, &mut data_type).await,
+        };
 
         let msg = parsed.as_ref().ok();
         let (code, ack, stored_as) = match result {

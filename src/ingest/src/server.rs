@@ -4,7 +4,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::{SinkExt, StreamExt};
-use hakobune_hl7::ack::{AckBuilder, AckCode, ErrorCode, ErrorDetail};
 use hakobune_mllp::{FrameError, MllpCodec};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
@@ -116,19 +115,11 @@ async fn connection(
             Next::Frame(Some(Ok(Err(frame_error)))) => {
                 ingest.metrics().framing_errors.inc();
                 tracing::warn!(%peer, error = %frame_error, "MLLP framing error");
-                if let FrameError::TooLarge { limit } = frame_error {
-                    // The frame is dropped as it arrives (memory stays bounded), so its bytes cannot
-                    // be kept; the sender is told why and the connection stays usable.
-                    let ack = AckBuilder::new(AckCode::AR, "", "")
-                        .error(
-                            ErrorDetail::new(
-                                ErrorCode::ApplicationInternalError,
-                                format!("message exceeds the limit of {limit} bytes"),
-                            )
-                            .user_message(format!("メッセージが上限（{limit}バイト）を超えています")),
-                        )
-                        .build();
-                    if framed.send(bytes::Bytes::from(ack)).await.is_err() {
+                if let FrameError::TooLarge { limit, head } = frame_error {
+                    // The rest of the frame is dropped as it arrives (memory stays bounded); its
+                    // first `limit` bytes are kept in the quarantine, and the connection stays usable.
+                    let processed = ingest.refuse_oversize(&head, limit, &peer).await;
+                    if framed.send(bytes::Bytes::from(processed.ack)).await.is_err() {
                         break;
                     }
                 }

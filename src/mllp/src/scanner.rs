@@ -30,6 +30,8 @@ pub enum FrameError {
     TooLarge {
         /// The configured limit.
         limit: usize,
+        /// The first `limit` bytes of the frame (kept so the receiver can quarantine them).
+        head: Bytes,
     },
     /// A start block arrived inside a frame: the partial frame is dropped and a new one starts.
     #[error("MLLP frame truncated after {len} bytes by a new start block")]
@@ -146,8 +148,9 @@ impl FrameScanner {
                             self.state = State::Idle;
                             self.after_end = true;
                             if i > self.max_len {
+                                let head = Bytes::copy_from_slice(&buf[..self.max_len]);
                                 buf.advance(i + 1);
-                                return Err(FrameError::TooLarge { limit: self.max_len });
+                                return Err(FrameError::TooLarge { limit: self.max_len, head });
                             }
                             let payload = buf.split_to(i).freeze();
                             buf.advance(1);
@@ -156,18 +159,20 @@ impl FrameScanner {
                         Some(i) => {
                             // A start block inside the frame: drop the partial frame, start anew.
                             // (Past the limit, report what an incremental scan would have seen.)
+                            let head = Bytes::copy_from_slice(&buf[..i.min(self.max_len)]);
                             buf.advance(i + 1);
                             self.state = State::InFrame { scanned: 0 };
                             return Err(if i > self.max_len {
-                                FrameError::TooLarge { limit: self.max_len }
+                                FrameError::TooLarge { limit: self.max_len, head }
                             } else {
                                 FrameError::Truncated { len: i }
                             });
                         }
                         None if buf.len() > self.max_len => {
+                            let head = Bytes::copy_from_slice(&buf[..self.max_len]);
                             buf.clear();
                             self.state = State::Discarding;
-                            return Err(FrameError::TooLarge { limit: self.max_len });
+                            return Err(FrameError::TooLarge { limit: self.max_len, head });
                         }
                         None => {
                             self.state = State::InFrame { scanned: buf.len() };

@@ -92,8 +92,8 @@ fn tricky_stream() -> (Vec<u8>, Vec<Event>) {
         f(b"two"),
         f(b"three"),
         Event::Problem(FrameError::Truncated { len: 3 }),
-        Event::Problem(FrameError::TooLarge { limit: 10 }),
-        Event::Problem(FrameError::TooLarge { limit: 10 }),
+        Event::Problem(FrameError::TooLarge { limit: 10, head: Bytes::from_static(b"0123456789") }),
+        Event::Problem(FrameError::TooLarge { limit: 10, head: Bytes::from_static(b"ABCDEFGHIJ") }),
         f(b"four"),
         f(b"0123456789"),
         Event::Problem(FrameError::Garbage { skipped: 4 }),
@@ -135,15 +135,21 @@ fn garbage_then_frame() {
 fn oversize_then_good_frame_in_one_buffer() {
     let big = vec![b'x'; 50];
     let input = [frame(&big), frame(b"ok")].concat();
-    assert_eq!(run(20, &[&input]), [Event::Problem(FrameError::TooLarge { limit: 20 }), f(b"ok")]);
+    assert_eq!(
+        run(20, &[&input]),
+        [Event::Problem(FrameError::TooLarge { limit: 20, head: Bytes::from(vec![b'x'; 20]) }), f(b"ok")]
+    );
     // Oversized frame arriving in pieces is reported once, and the buffer never grows past the limit.
     let chunks: Vec<&[u8]> = input.chunks(7).collect();
-    assert_eq!(run(20, &chunks), [Event::Problem(FrameError::TooLarge { limit: 20 }), f(b"ok")]);
+    assert_eq!(
+        run(20, &chunks),
+        [Event::Problem(FrameError::TooLarge { limit: 20, head: Bytes::from(vec![b'x'; 20]) }), f(b"ok")]
+    );
     // A start block while discarding the oversized frame starts the next frame.
     let input = [&b"\x0b"[..], &big, &frame(b"next")].concat();
     assert_eq!(
         run(20, &input.chunks(5).collect::<Vec<_>>()),
-        [Event::Problem(FrameError::TooLarge { limit: 20 }), f(b"next")]
+        [Event::Problem(FrameError::TooLarge { limit: 20, head: Bytes::from(vec![b'x'; 20]) }), f(b"next")]
     );
 }
 
@@ -200,7 +206,7 @@ async fn framed_read_survives_framing_problems() {
         items,
         [
             Err(FrameError::Garbage { skipped: 5 }),
-            Err(FrameError::TooLarge { limit: 32 }),
+            Err(FrameError::TooLarge { limit: 32, head: Bytes::from(vec![b'x'; 32]) }),
             Ok(Bytes::from_static(b"good"))
         ]
     );

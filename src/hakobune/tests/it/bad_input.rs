@@ -81,11 +81,12 @@ async fn each_kind_of_bad_input_gets_its_nak_and_is_quarantined() {
     let ack = c.send(&big).await.unwrap();
     assert_eq!(ack_code(&ack), "AR", "{}", ack_text(&ack));
     assert!(ack_text(&ack).contains("65536"), "{}", ack_text(&ack));
+    assert!(ack_text(&ack).contains("MSA|AR|E6"), "MSA-2 from the kept head: {}", ack_text(&ack));
     let ack = c.send(&adt08("TORO", "OK1", "1234567", "20261120103000")).await.unwrap();
     assert_eq!(ack_code(&ack), "AA", "{}", ack_text(&ack));
 
     let kinds: Vec<String> = quarantined(&server).iter().map(|q| q["kind"].as_str().unwrap().to_owned()).collect();
-    for k in ["not-hl7", "encoding", "classification", "unknown-facility", "unsupported", "non-jis-x0208"] {
+    for k in ["not-hl7", "encoding", "classification", "unknown-facility", "unsupported", "non-jis-x0208", "oversize"] {
         assert!(kinds.iter().any(|x| x == k), "no quarantined {k}: {kinds:?}");
     }
     let reasons = quarantined(&server);

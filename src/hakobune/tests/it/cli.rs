@@ -19,7 +19,8 @@ async fn send_prints_one_ack_per_file() {
 
     // A refused file makes the exit status non-zero.
     let bad = server.dir.path().join("bad.hl7");
-    std::fs::write(&bad, b"MSH|^~\\&|HIS|NOBODY|GW|RCV|20261120103000||ADT^A08^ADT_A01|X1|P|2.5\rPID|0001||1234567\r").unwrap();
+    std::fs::write(&bad, b"MSH|^~\\&|HIS|NOBODY|GW|RCV|20261120103000||ADT^A08^ADT_A01|X1|P|2.5\rPID|0001||1234567\r")
+        .unwrap();
     let out = Command::new(bin()).args(["send", "--to", &server.mllp.to_string()]).arg(&bad).output().unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stdout));
     assert!(String::from_utf8_lossy(&out.stdout).contains("MSA|AR|X1"));

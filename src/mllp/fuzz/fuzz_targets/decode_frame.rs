@@ -8,8 +8,8 @@ use bytes::BytesMut;
 use hakobune_mllp::{END_BLOCK, FrameScanner, GARBAGE_REPORT_THRESHOLD, START_BLOCK};
 use libfuzzer_sys::fuzz_target;
 
-/// The first byte picks the limit (below 128: that many bytes, to reach the limit often; from 128:
-/// multiples of 64 bytes, for real messages), the second how the rest is chunked.
+// The first byte picks the limit (below 128: that many bytes, to reach the limit often; from 128:
+// multiples of 64 bytes, for real messages), the second how the rest is chunked.
 fuzz_target!(|data: &[u8]| {
     let [limit, chunking, rest @ ..] = data else { return };
     let max_len = if *limit < 128 { usize::from(*limit) } else { usize::from(*limit - 128) * 64 };
