@@ -15,6 +15,13 @@ if ! python3 -c 'import hl7.client' 2>/dev/null; then
     python3 -m pip install --quiet --disable-pip-version-check 'hl7==0.4.5'
 fi
 python3 -c 'import hl7; print("python hl7", hl7.__version__)'
+# A real NUT upsd with the dummy-ups driver, for the UPS shutdown tests.
+if ! [ -x /lib/nut/upsd ] || ! [ -x /lib/nut/dummy-ups ]; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq nut-server nut-client >/dev/null
+fi
+echo "NUT $(/lib/nut/upsd -V 2>&1 | head -1)"
 
 step "cargo fmt --check"
 cargo fmt --all -- --check

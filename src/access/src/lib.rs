@@ -56,6 +56,8 @@ pub enum PrincipalKind {
     LocalOperator,
     /// A client from the network that has not authenticated.
     Anonymous,
+    /// The appliance itself (system events, never patient data).
+    System,
 }
 
 impl Principal {
@@ -113,6 +115,7 @@ pub fn decide(principal: &Principal, _action: Action, _resource: &Resource) -> D
     match principal.kind {
         PrincipalKind::LocalOperator => Decision::Permit("local operator on the appliance".into()),
         PrincipalKind::Anonymous => Decision::Deny("no authenticated account (remote access is not enabled)".into()),
+        PrincipalKind::System => Decision::Deny("the system principal never reads patient data".into()),
     }
 }
 
@@ -248,12 +251,23 @@ impl AuditLog {
     }
 
     fn record(&self, p: &Principal, action: Action, r: &Resource, d: &Decision) -> Result<i64, AccessError> {
-        let at =
-            time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
         let (decision, reason) = match d {
             Decision::Permit(w) => ("permit", w.as_str()),
             Decision::Deny(w) => ("deny", w.as_str()),
         };
+        self.append(p, action.as_str(), r, decision, reason)
+    }
+
+    fn append(
+        &self,
+        p: &Principal,
+        action: &str,
+        r: &Resource,
+        decision: &str,
+        reason: &str,
+    ) -> Result<i64, AccessError> {
+        let at =
+            time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
         let kind = serde_plain(&p.kind);
         let peer = p.peer.clone().unwrap_or_default();
         let conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
@@ -268,7 +282,7 @@ impl AuditLog {
             &kind,
             &p.id,
             &peer,
-            action.as_str(),
+            action,
             &r.facility_id,
             &r.patient_id,
             &doc,
@@ -278,12 +292,19 @@ impl AuditLog {
         conn.execute(
             "INSERT INTO audit (at, principal_kind, principal_id, peer, action, facility_id, patient_id, document_id, decision, reason, hash)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-            params![at, kind, p.id, peer, action.as_str(), r.facility_id, r.patient_id, r.document_id, decision, reason, hash],
+            params![at, kind, p.id, peer, action, r.facility_id, r.patient_id, r.document_id, decision, reason, hash],
         )?;
         let id = conn.last_insert_rowid();
-        tracing::info!(target: "audit", id, principal = %p.id, action = action.as_str(), facility = %r.facility_id,
+        tracing::info!(target: "audit", id, principal = %p.id, action, facility = %r.facility_id,
             patient = %r.patient_id, document = ?r.document_id, decision, "patient data access");
         Ok(id)
+    }
+
+    /// Records a system event (startup, power loss, shutdown steps…) in the same hash chain.
+    pub fn system_event(&self, action: &str, detail: &str) -> Result<i64, AccessError> {
+        let system = Principal { kind: PrincipalKind::System, id: "hakobune".into(), peer: None };
+        let resource = Resource { facility_id: String::new(), patient_id: String::new(), document_id: None };
+        self.append(&system, action, &resource, "event", detail)
     }
 
     /// The newest records, newest first.
@@ -345,6 +366,7 @@ fn serde_plain(k: &PrincipalKind) -> String {
     match k {
         PrincipalKind::LocalOperator => "local-operator".into(),
         PrincipalKind::Anonymous => "anonymous".into(),
+        PrincipalKind::System => "system".into(),
     }
 }
 

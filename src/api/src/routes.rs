@@ -32,6 +32,8 @@ pub struct ApiState {
     pub metrics: ApiMetrics,
     /// Extra health information from the rest of the server (listeners, facilities).
     pub health_extra: Arc<dyn Fn() -> serde_json::Value + Send + Sync>,
+    /// The appliance's health model (UPS, storage, last start, alarms), assembled by the server.
+    pub appliance_status: Arc<dyn Fn() -> serde_json::Value + Send + Sync>,
 }
 
 /// An API error, rendered as an RFC 9457 problem document.
@@ -100,6 +102,7 @@ pub fn router(state: ApiState) -> axum::Router {
     axum::Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
+        .route("/api/v1/appliance/status", get(appliance))
         .route("/api/v1/facilities/{facility}/patients/{pid}/documents", get(list_documents))
         .route("/api/v1/documents/{id}", get(get_document))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not found", "no such endpoint") })
@@ -137,6 +140,11 @@ async fn healthz(State(state): State<ApiState>) -> Response {
         "server": (state.health_extra)(),
     });
     (code, Json(body)).into_response()
+}
+
+async fn appliance(State(state): State<ApiState>) -> Response {
+    count(&state, "/api/v1/appliance/status", StatusCode::OK);
+    Json((state.appliance_status)()).into_response()
 }
 
 async fn metrics(State(state): State<ApiState>) -> Response {

@@ -84,6 +84,7 @@ async fn start() -> Server {
         registry: Arc::new(registry),
         metrics,
         health_extra: Arc::new(|| serde_json::json!({})),
+        appliance_status: Arc::new(|| serde_json::json!({"alarms": []})),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());

@@ -129,6 +129,9 @@ pub struct Config {
     /// The `[[facility]]` tables.
     #[serde(default, rename = "facility")]
     pub facilities: Vec<FacilityConfig>,
+    /// The `[ups]` table: UPS monitoring through NUT and graceful shutdown. Absent: no UPS.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ups: Option<hakobune_power::UpsConfig>,
 }
 
 impl Config {
@@ -168,6 +171,14 @@ impl Config {
         }
         if self.server.volume_label.is_empty() || self.server.volume_label.len() > 20 {
             return bad("server.volume_label must be 1-20 characters (SSMIXIDX VolumeLabel)".into());
+        }
+        if let Some(ups) = &self.ups {
+            if ups.ups.is_empty() || ups.host.is_empty() {
+                return bad("ups.ups and ups.host must not be empty".into());
+            }
+            if ups.password_file.is_some() && ups.username.is_none() {
+                return bad("ups.password_file needs ups.username".into());
+            }
         }
         let mut ids = std::collections::HashSet::new();
         let mut msh4s = std::collections::HashMap::new();

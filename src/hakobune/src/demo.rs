@@ -188,12 +188,13 @@ pub async fn run(a: DemoArgs) -> Result<ExitCode> {
     println!("  整合性検査 consistency check (after stopping)  : {exe} verify --data {}", a.data.display());
 
     if a.exit {
-        running.stop(Duration::from_secs(10)).await?;
+        running.stop(Duration::from_secs(10), server::StopRequest::Operator).await?;
         return Ok(if total.refused == 0 { ExitCode::SUCCESS } else { ExitCode::from(2) });
     }
     println!();
     println!("サーバは動作中です。Ctrl-C で停止します / the server keeps running; Ctrl-C stops it");
-    server::termination_signal().await;
-    running.stop(Duration::from_secs(30)).await?;
+    let mut running = running;
+    let why = running.wait_for_stop().await;
+    running.stop(Duration::from_secs(30), why).await?;
     Ok(ExitCode::SUCCESS)
 }

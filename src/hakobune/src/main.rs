@@ -99,11 +99,18 @@ fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("HAKOBUNE_LOG").unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     // Crash-only: a panicking task leaves the process in an unknown state. Every acknowledged
     // message is in the write-ahead log, so dying and being restarted by systemd is safe.
     let default_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
+        // One contained exception: nut-client 0.4 panics when upsd closes a connection. The UPS
+        // watcher polls in its own task and treats that panic as a lost connection.
+        if info.location().is_some_and(|l| l.file().contains("nut-client-")) {
+            eprintln!("hakobune: contained a panic in the NUT client ({info}); reconnecting to upsd");
+            return;
+        }
         default_hook(info);
         eprintln!(
             "hakobune {}: fatal internal error, aborting (acknowledged data is safe in the write-ahead log)",
@@ -152,9 +159,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 );
             }
             runtime()?.block_on(async {
-                let running = server::start(cfg).await?;
-                server::termination_signal().await;
-                running.stop(Duration::from_secs(30)).await
+                let mut running = server::start(cfg).await?;
+                let why = running.wait_for_stop().await;
+                running.stop(Duration::from_secs(30), why).await
             })?;
             Ok(ExitCode::SUCCESS)
         }

@@ -1,15 +1,17 @@
 //! Wiring: configuration in, a running server out. Reads top to bottom like the startup log.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use hakobune_access::{AuditLog, Gate};
 use hakobune_api::{ApiMetrics, ApiState, Reader};
 use hakobune_config::Config;
 use hakobune_ingest::{Ingest, IngestMetrics, IngestOptions, ServerLimits};
+use hakobune_power::{ShutdownReason, UpsStatus};
 use hakobune_store::{Layout, Store, StoreOptions};
+use prometheus_client::metrics::gauge::{ConstGauge, Gauge};
 use prometheus_client::registry::Registry;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -19,8 +21,22 @@ pub struct Running {
     pub mllp_addr: SocketAddr,
     pub http_addr: SocketAddr,
     pub store: Arc<Store>,
+    ingest: Arc<Ingest>,
+    gate: Arc<Gate>,
+    power: Option<tokio::task::JoinHandle<Option<ShutdownReason>>>,
+    poweroff_command: Vec<String>,
     shutdown: CancellationToken,
+    background: CancellationToken,
     tasks: TaskTracker,
+}
+
+/// Why the server stops.
+#[derive(Debug, Clone)]
+pub enum StopRequest {
+    /// SIGTERM / SIGINT, or the caller (demo, tests).
+    Operator,
+    /// The UPS says the power is going.
+    Power(ShutdownReason),
 }
 
 /// Opens storage (recovering it), binds both listeners, and starts serving.
@@ -55,10 +71,25 @@ pub async fn start(config: Config) -> Result<Running> {
     }
     let store = Arc::new(store);
     let gate = Arc::new(Gate::new(AuditLog::open(&layout.audit_path()).context("opening the audit trail")?));
+    let _ = gate.audit().system_event(
+        "start",
+        &format!(
+            "hakobune {} started; previous shutdown {}",
+            env!("CARGO_PKG_VERSION"),
+            if recovery.fresh {
+                "none (new data directory)"
+            } else if recovery.previous_shutdown_clean {
+                "clean"
+            } else {
+                "NOT clean: write-ahead log replayed"
+            }
+        ),
+    );
 
-    let mut registry = Registry::with_prefix("");
+    let mut registry = Registry::default();
     let ingest_metrics = IngestMetrics::new(&mut registry);
     let api_metrics = ApiMetrics::new(&mut registry);
+    let ups_gauges = UpsGauges::new(&mut registry, config.ups.is_some());
     let registry = Arc::new(registry);
 
     let ingest =
@@ -79,11 +110,31 @@ pub async fn start(config: Config) -> Result<Running> {
     let mllp_addr = mllp.local_addr()?;
     let http_addr = http.local_addr()?;
 
+    // Background work that ends with the process: UPS watch, watchdog, metrics refresh.
+    let background = CancellationToken::new();
+    let ups_status = Arc::new(Mutex::new(UpsStatus::default()));
+    let power = config.ups.clone().map(|ups| {
+        tracing::info!(ups = %ups.ups, host = %ups.host, port = ups.port, "watching the UPS through upsd");
+        tokio::spawn(hakobune_power::watch(ups, ups_status.clone(), background.clone()))
+    });
+    {
+        let (ups_status, background) = (ups_status.clone(), background.clone());
+        tokio::spawn(async move {
+            loop {
+                ups_gauges.refresh(&ups_status.lock().unwrap_or_else(|p| p.into_inner()));
+                tokio::select! {
+                    _ = background.cancelled() => return,
+                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                }
+            }
+        });
+    }
+
     let facilities: Vec<_> =
         config.facilities.iter().map(|f| serde_json::json!({"id": f.id, "name": f.name, "msh4": f.msh4})).collect();
+    let recovery_json = serde_json::to_value(&recovery).unwrap_or_default();
     let health_extra = {
-        let facilities = facilities.clone();
-        let recovery = serde_json::to_value(&recovery).unwrap_or_default();
+        let (facilities, recovery) = (facilities.clone(), recovery_json.clone());
         Arc::new(move || {
             serde_json::json!({
                 "mllp": mllp_addr.to_string(),
@@ -93,18 +144,23 @@ pub async fn start(config: Config) -> Result<Running> {
             })
         })
     };
+    let appliance_status = {
+        let (ups_status, store, recovery) = (ups_status.clone(), store.clone(), recovery_json);
+        Arc::new(move || appliance_status(&ups_status.lock().unwrap_or_else(|p| p.into_inner()), &store, &recovery))
+    };
     let api = ApiState {
         store: store.clone(),
-        gate,
+        gate: gate.clone(),
         reader: Arc::new(Reader::new(layout.clone())),
         registry,
         metrics: api_metrics,
         health_extra,
+        appliance_status,
     };
 
     let shutdown = CancellationToken::new();
     let tasks = TaskTracker::new();
-    tasks.spawn(hakobune_ingest::serve_mllp(mllp, ingest, limits, shutdown.clone()));
+    tasks.spawn(hakobune_ingest::serve_mllp(mllp, ingest.clone(), limits, shutdown.clone()));
     {
         let shutdown = shutdown.clone();
         tasks.spawn(async move {
@@ -115,21 +171,183 @@ pub async fn start(config: Config) -> Result<Running> {
     }
     tasks.close();
     tracing::info!(%mllp_addr, %http_addr, facilities = config.facilities.len(), "hakobune is accepting HL7 over MLLP and serving HTTP");
-    Ok(Running { mllp_addr, http_addr, store, shutdown, tasks })
+    // systemd: ready only now that storage is recovered and both listeners accept.
+    let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
+    spawn_watchdog(store.clone(), background.clone());
+    let poweroff_command = config.ups.as_ref().map(|u| u.poweroff_command.clone()).unwrap_or_default();
+    Ok(Running { mllp_addr, http_addr, store, ingest, gate, power, poweroff_command, shutdown, background, tasks })
+}
+
+/// `WATCHDOG=1` at half the interval systemd asks for, each one earned by a round trip through the
+/// storage engine's committer (the path every acknowledgement takes).
+fn spawn_watchdog(store: Arc<Store>, cancel: CancellationToken) {
+    let Some(interval) = sd_notify::watchdog_enabled() else { return };
+    let period = interval / 2;
+    tokio::spawn(async move {
+        loop {
+            match tokio::time::timeout(period, store.ping()).await {
+                Ok(Ok(())) if store.status().fatal.is_none() => {
+                    let _ = sd_notify::notify(&[sd_notify::NotifyState::Watchdog]);
+                }
+                other => tracing::error!(?other, "watchdog: the storage engine did not answer; not petting systemd"),
+            }
+            tokio::select! {
+                _ = cancel.cancelled() => return,
+                _ = tokio::time::sleep(period) => {}
+            }
+        }
+    });
+}
+
+fn appliance_status(ups: &UpsStatus, store: &Store, last_start: &serde_json::Value) -> serde_json::Value {
+    let mut alarms = Vec::new();
+    if ups.configured && !ups.connected {
+        alarms.push(serde_json::json!({
+            "id": "ups-unreachable", "severity": "warning",
+            "message_en": format!("UPS monitoring cannot reach upsd ({}): a power cut would go unnoticed", ups.target),
+            "message_ja": "UPS 監視が upsd に接続できません（停電を検知できません）",
+        }));
+    }
+    match ups.state.as_str() {
+        "on-battery" => alarms.push(serde_json::json!({
+            "id": "ups-on-battery", "severity": "critical", "since": ups.on_battery_since,
+            "message_en": "power lost: the UPS is on battery",
+            "message_ja": "停電: UPS がバッテリー運転中です",
+        })),
+        "shutdown-pending" | "shutting-down" => alarms.push(serde_json::json!({
+            "id": "ups-shutdown", "severity": "critical",
+            "message_en": "battery low: orderly shutdown",
+            "message_ja": "バッテリー残量低下: 正常停止します",
+        })),
+        _ => {}
+    }
+    let status = store.status();
+    if let Some(f) = &status.fatal {
+        alarms.push(serde_json::json!({
+            "id": "storage-stopped", "severity": "critical",
+            "message_en": format!("storage engine stopped: {f}"),
+            "message_ja": "保存エンジンが停止しています",
+        }));
+    }
+    serde_json::json!({
+        "ups": ups,
+        "storage": status,
+        "last_start": last_start,
+        "alarms": alarms,
+    })
+}
+
+/// UPS gauges for /metrics.
+struct UpsGauges {
+    connected: Gauge,
+    on_battery: Gauge,
+    charge: Gauge<f64, std::sync::atomic::AtomicU64>,
+    runtime: Gauge<f64, std::sync::atomic::AtomicU64>,
+}
+
+impl UpsGauges {
+    fn new(registry: &mut Registry, configured: bool) -> UpsGauges {
+        let g = UpsGauges {
+            connected: Gauge::default(),
+            on_battery: Gauge::default(),
+            charge: Gauge::default(),
+            runtime: Gauge::default(),
+        };
+        registry.register(
+            "hakobune_ups_configured",
+            "1 when a UPS is configured",
+            ConstGauge::new(i64::from(configured)),
+        );
+        registry.register("hakobune_ups_connected", "1 while upsd answers", g.connected.clone());
+        registry.register("hakobune_ups_on_battery", "1 while the UPS runs on battery", g.on_battery.clone());
+        registry.register("hakobune_ups_battery_charge_percent", "battery.charge", g.charge.clone());
+        registry.register("hakobune_ups_battery_runtime_seconds", "battery.runtime", g.runtime.clone());
+        g
+    }
+
+    fn refresh(&self, s: &UpsStatus) {
+        self.connected.set(i64::from(s.connected));
+        self.on_battery.set(i64::from(s.on_battery_since.is_some()));
+        if let Some(r) = &s.reading {
+            self.charge.set(r.charge.unwrap_or(f64::NAN));
+            self.runtime.set(r.runtime_secs.unwrap_or(f64::NAN));
+        }
+    }
 }
 
 impl Running {
-    /// Orderly stop: listeners close, connections finish their message, storage is checkpointed
-    /// and marked clean.
-    pub async fn stop(self, grace: Duration) -> Result<()> {
-        tracing::info!("stopping: no new connections; in-flight messages are finished");
+    /// Waits for SIGTERM/SIGINT or a UPS shutdown decision.
+    pub async fn wait_for_stop(&mut self) -> StopRequest {
+        let power = async {
+            match self.power.as_mut() {
+                Some(handle) => match handle.await {
+                    Ok(Some(reason)) => reason,
+                    _ => std::future::pending().await,
+                },
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            _ = termination_signal() => StopRequest::Operator,
+            reason = power => StopRequest::Power(reason),
+        }
+    }
+
+    /// Orderly stop, step by step, each step logged and audited with its duration: stop accepting
+    /// and answer senders "retry later", make everything acknowledged durable and checkpoint,
+    /// write the clean-shutdown marker, then (for a power shutdown) power the box off.
+    pub async fn stop(self, grace: Duration, why: StopRequest) -> Result<()> {
+        let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
+        let audit = self.gate.clone();
+        let step = |name: &str, started: Instant, detail: &str| {
+            let ms = started.elapsed().as_millis();
+            tracing::info!(step = name, millis = ms as u64, "{detail}");
+            let _ = audit.audit().system_event(&format!("shutdown:{name}"), &format!("{detail} ({ms} ms)"));
+        };
+        let all = Instant::now();
+        let reason = match &why {
+            StopRequest::Operator => "operator request (SIGTERM/SIGINT)".to_owned(),
+            StopRequest::Power(r) => format!("power: {r}"),
+        };
+        step("begin", all, &format!("orderly shutdown: {reason}"));
+
+        let t = Instant::now();
+        self.ingest.start_draining();
         self.shutdown.cancel();
         if tokio::time::timeout(grace, self.tasks.wait()).await.is_err() {
             tracing::warn!(?grace, "connections still open after the grace period; closing storage anyway");
         }
+        step("listeners", t, "stopped accepting; in-flight senders answered, later ones told to retry");
+
+        let t = Instant::now();
         let store = self.store.clone();
         tokio::task::spawn_blocking(move || store.close()).await?.context("closing storage")?;
-        tracing::info!("storage closed cleanly");
+        step(
+            "storage",
+            t,
+            "everything acknowledged is in files and index; checkpointed; clean-shutdown marker written",
+        );
+
+        step("replication", Instant::now(), "no replication partner configured");
+        self.background.cancel();
+
+        if let StopRequest::Power(_) = why {
+            if self.poweroff_command.is_empty() {
+                step("poweroff", Instant::now(), "no power-off command configured; exiting");
+            } else {
+                let t = Instant::now();
+                let out =
+                    std::process::Command::new(&self.poweroff_command[0]).args(&self.poweroff_command[1..]).status();
+                match out {
+                    Ok(status) => step("poweroff", t, &format!("ran {:?}: {status}", self.poweroff_command)),
+                    Err(e) => {
+                        tracing::error!(error = %e, command = ?self.poweroff_command, "power-off command failed");
+                        step("poweroff", t, &format!("power-off command {:?} failed: {e}", self.poweroff_command));
+                    }
+                }
+            }
+        }
+        step("end", all, "orderly shutdown complete");
         Ok(())
     }
 }

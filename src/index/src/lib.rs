@@ -360,6 +360,12 @@ impl Index {
         )?)
     }
 
+    /// Folds SQLite's own write-ahead log into the database file and empties it (orderly shutdown).
+    pub fn truncate_wal(&self) -> Result<()> {
+        self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        Ok(())
+    }
+
     /// Deletes every document row (used by `verify --repair` before a rebuild). The checkpoint is
     /// kept: it describes the write-ahead log, which a rebuild does not change.
     pub fn clear(&mut self) -> Result<()> {

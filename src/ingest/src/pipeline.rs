@@ -40,6 +40,7 @@ pub struct Ingest {
     opts: IngestOptions,
     metrics: IngestMetrics,
     ack_counter: AtomicU64,
+    draining: std::sync::atomic::AtomicBool,
 }
 
 /// A refusal on its way to becoming an AE/AR.
@@ -62,7 +63,13 @@ const SIXTEEN: usize = 16;
 impl Ingest {
     /// A pipeline storing into `store`.
     pub fn new(store: Arc<Store>, opts: IngestOptions, metrics: IngestMetrics) -> Ingest {
-        Ingest { store, opts, metrics, ack_counter: AtomicU64::new(0) }
+        Ingest { store, opts, metrics, ack_counter: AtomicU64::new(0), draining: Default::default() }
+    }
+
+    /// From now on every message is answered AR "retry later" (ERR 207) without being stored: the
+    /// appliance is shutting down. Messages already being stored finish normally.
+    pub fn start_draining(&self) {
+        self.draining.store(true, Ordering::SeqCst);
     }
 
     /// The metrics.
@@ -120,6 +127,18 @@ impl Ingest {
         let mut facility_id: Option<String> = None;
         let mut data_type = "unknown".to_string();
         let result = match oversize {
+            _ if self.draining.load(Ordering::SeqCst) => Err(Refusal {
+                code: AckCode::AR,
+                kind: "shutting-down",
+                errors: vec![
+                    ErrorDetail::new(
+                        ErrorCode::ApplicationInternalError,
+                        "the appliance is shutting down; retry later",
+                    )
+                    .user_message("蓄積サーバが停止処理中です。時間をおいて再送してください"),
+                ],
+                quarantine: false,
+            }),
             Some(limit) => Err(Refusal::new(
                 AckCode::AR,
                 "oversize",

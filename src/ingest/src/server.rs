@@ -65,9 +65,11 @@ pub async fn serve_mllp(listener: TcpListener, ingest: Arc<Ingest>, limits: Serv
     tracker.wait().await;
 }
 
+/// How long a connection keeps answering (with "retry later") after shutdown is requested.
+const DRAIN_GRACE: Duration = Duration::from_secs(2);
+
 enum Next {
     Frame(Option<Result<Result<bytes::Bytes, FrameError>, hakobune_mllp::CodecError>>),
-    Stop,
     TimedOut(&'static str),
 }
 
@@ -81,10 +83,29 @@ async fn connection(
     tracing::debug!(%peer, "MLLP connection opened");
     let mut framed = Framed::new(stream, MllpCodec::new(limits.max_message_bytes));
     let mut idle = Duration::ZERO;
+    // After shutdown is requested, a connection stays open for a short grace period so that a
+    // sender that was mid-message hears "retry later" (the pipeline is draining) instead of a reset.
+    let mut drain_until: Option<tokio::time::Instant> = None;
     loop {
         let slice = limits.frame_timeout.min(limits.idle_timeout);
+        if let Some(deadline) = drain_until {
+            match tokio::time::timeout_at(deadline, framed.next()).await {
+                Ok(Some(Ok(Ok(payload)))) => {
+                    let processed = ingest.process(&payload, &peer).await;
+                    if framed.send(bytes::Bytes::from(processed.ack)).await.is_err() {
+                        break;
+                    }
+                    continue;
+                }
+                Ok(Some(Ok(Err(_)))) => continue,
+                _ => break,
+            }
+        }
         let next = tokio::select! {
-            _ = shutdown.cancelled() => Next::Stop,
+            _ = shutdown.cancelled() => {
+                drain_until = Some(tokio::time::Instant::now() + DRAIN_GRACE);
+                continue;
+            }
             r = tokio::time::timeout(slice, framed.next()) => match r {
                 Ok(item) => Next::Frame(item),
                 Err(_) => {
@@ -101,7 +122,6 @@ async fn connection(
         };
         idle = Duration::ZERO;
         let payload = match next {
-            Next::Stop => break,
             Next::TimedOut(why) => {
                 ingest.metrics().timeouts.inc();
                 tracing::info!(%peer, why, "closing MLLP connection");

@@ -114,9 +114,16 @@ pub struct Status {
 
 type Reply = oneshot::Sender<Result<Outcome, StoreError>>;
 
-struct Job {
+struct Pending {
     sub: Submission,
     reply: Reply,
+}
+
+enum Job {
+    /// Store a message.
+    Store { sub: Box<Submission>, reply: Reply },
+    /// Answer as soon as the committer gets to it (liveness probe for the systemd watchdog).
+    Ping(oneshot::Sender<()>),
 }
 
 #[derive(Default)]
@@ -256,8 +263,22 @@ impl Store {
             return Err(StoreError::Stopped);
         }
         let (reply, rx) = oneshot::channel();
-        sender.send(Job { sub, reply }).await.map_err(|_| StoreError::Stopped)?;
+        sender.send(Job::Store { sub: Box::new(sub), reply }).await.map_err(|_| StoreError::Stopped)?;
         rx.await.map_err(|_| StoreError::Stopped)?
+    }
+
+    /// Round trip through the committer thread: proves the acknowledging path is alive.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        let sender = {
+            let guard = self.sender.lock().unwrap_or_else(|p| p.into_inner());
+            guard.clone().ok_or(StoreError::Stopped)?
+        };
+        if self.shared.stopped.load(Ordering::SeqCst) {
+            return Err(StoreError::Stopped);
+        }
+        let (tx, rx) = oneshot::channel();
+        sender.send(Job::Ping(tx)).await.map_err(|_| StoreError::Stopped)?;
+        rx.await.map_err(|_| StoreError::Stopped)
     }
 
     /// Waits until every record up to `seq` is materialized (files and index rows exist).
@@ -304,6 +325,7 @@ impl Store {
             tracing::warn!(%f, "not marking the shutdown clean");
             return Ok(());
         }
+        Index::open(&self.layout.index_path())?.truncate_wal()?;
         let marker = self.layout.root().join(CLEAN_MARKER);
         File::create(&marker).and_then(|f| f.sync_all()).map_err(StoreError::io("create", &marker))?;
         crate::fsync_dir(self.layout.root())
@@ -448,6 +470,14 @@ fn committer_loop(
         let mut records = Vec::new();
         let mut replies: Vec<(Reply, Result<Outcome, StoreError>)> = Vec::new();
         for job in jobs {
+            let (sub, reply) = match job {
+                Job::Store { sub, reply } => (*sub, reply),
+                Job::Ping(pong) => {
+                    let _ = pong.send(());
+                    continue;
+                }
+            };
+            let job = Pending { sub, reply };
             if shared.stopped.load(Ordering::SeqCst) {
                 let _ = job.reply.send(Err(StoreError::Stopped));
                 continue;

@@ -1,6 +1,5 @@
 //! kill -9 at any moment loses no acknowledged message and leaves no torn file visible.
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::harness::*;
@@ -16,9 +15,7 @@ async fn kill_9_under_load_loses_no_acknowledged_message() {
     let facility = format!("[[facility]]\nid = \"{FAC}\"\nname = \"登呂総合病院\"\nmsh4 = [\"TORO\"]\n");
     let mut server = Server::start("", &facility);
     let cycles = if slow() { 12 } else { 3 };
-    // (control ID, message bytes) of every message the server acknowledged.
-    type Acked = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
-    let acked: Acked = Arc::default();
+    let acked: Acked = Acked::default();
     let mut next = 0u64;
     for cycle in 0..cycles {
         let mut tasks = Vec::new();

@@ -18,9 +18,10 @@ pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_hakobune")
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
+/// (control ID, message bytes) of every message a server acknowledged.
+pub type Acked = std::sync::Arc<std::sync::Mutex<Vec<(String, Vec<u8>)>>>;
+
+const READY_LINE: &str = "hakobune is accepting HL7 over MLLP and serving HTTP";
 
 /// A facility table that accepts the samples (MSH-4 `SEND`).
 pub fn sample_facility() -> String {
@@ -44,8 +45,9 @@ impl Server {
     pub fn start(server_extra: &str, facilities: &str) -> Server {
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data");
-        let mllp: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
-        let http: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+        // Port 0: the server binds free ports and logs them (no race between parallel tests).
+        let mllp: SocketAddr = "127.0.0.1:0".parse().unwrap();
+        let http: SocketAddr = "127.0.0.1:0".parse().unwrap();
         let config = dir.path().join("hakobune.toml");
         std::fs::write(
             &config,
@@ -72,12 +74,24 @@ impl Server {
             .spawn()
             .unwrap();
         self.child = Some(child);
+        let starts_before = self.log().matches(READY_LINE).count();
         let deadline = Instant::now() + Duration::from_secs(60);
-        while std::net::TcpStream::connect(self.http).is_err() || std::net::TcpStream::connect(self.mllp).is_err() {
-            if let Some(status) = self.child.as_mut().unwrap().try_wait().unwrap() {
-                panic!("server exited with {status}:\n{}", self.log());
+        loop {
+            let log = self.log();
+            if log.matches(READY_LINE).count() > starts_before {
+                let line = log.lines().rev().find(|l| l.contains(READY_LINE)).unwrap();
+                let field = |name: &str| -> SocketAddr {
+                    let v = line.split(&format!("{name}=")).nth(1).unwrap().split_whitespace().next().unwrap();
+                    v.parse().unwrap()
+                };
+                self.mllp = field("mllp_addr");
+                self.http = field("http_addr");
+                return;
             }
-            assert!(Instant::now() < deadline, "server did not start:\n{}", self.log());
+            if let Some(status) = self.child.as_mut().unwrap().try_wait().unwrap() {
+                panic!("server exited with {status}:\n{log}");
+            }
+            assert!(Instant::now() < deadline, "server did not start:\n{log}");
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -101,6 +115,23 @@ impl Server {
         c.wait().unwrap()
     }
 
+    /// Waits for the server to exit by itself.
+    pub fn wait_exit(&mut self, timeout: Duration) -> std::process::ExitStatus {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.child.as_mut().unwrap().try_wait().unwrap() {
+                self.child = None;
+                return status;
+            }
+            assert!(Instant::now() < deadline, "server did not exit:\n{}", self.log());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn is_running(&mut self) -> bool {
+        self.child.as_mut().is_some_and(|c| c.try_wait().unwrap().is_none())
+    }
+
     pub fn restart(&mut self) {
         self.spawn();
     }
@@ -110,7 +141,10 @@ impl Server {
     }
 
     pub async fn get_json(&self, path: &str) -> serde_json::Value {
-        let r = reqwest::get(format!("http://{}{path}", self.http)).await.unwrap();
+        let r = match reqwest::get(format!("http://{}{path}", self.http)).await {
+            Ok(r) => r,
+            Err(e) => panic!("GET {path}: {e}\nserver log:\n{}", self.log()),
+        };
         r.json().await.unwrap()
     }
 

@@ -10,3 +10,4 @@ mod crash;
 mod demo;
 mod samples;
 mod third_party;
+mod ups;

@@ -1,0 +1,234 @@
+//! UPS-driven graceful shutdown against a real NUT upsd with the dummy-ups driver (Debian's
+//! nut-server, installed by the README's test command).
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::harness::*;
+
+const FAC: &str = "2212345678";
+
+/// upsd + dummy-ups in a temporary directory, on a free loopback port.
+struct UpsSim {
+    dir: tempfile::TempDir,
+    port: u16,
+    driver: Option<Child>,
+    upsd: Option<Child>,
+}
+
+fn nut_bin(name: &str) -> PathBuf {
+    for dir in ["/lib/nut", "/usr/lib/nut", "/usr/sbin", "/sbin"] {
+        let p = Path::new(dir).join(name);
+        if p.exists() {
+            return p;
+        }
+    }
+    panic!("NUT's {name} is not installed (apt-get install nut-server): run the README's test command")
+}
+
+impl UpsSim {
+    fn start() -> UpsSim {
+        let dir = tempfile::tempdir().unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let etc = dir.path().join("etc");
+        std::fs::create_dir_all(&etc).unwrap();
+        std::fs::create_dir_all(dir.path().join("state")).unwrap();
+        std::fs::write(
+            etc.join("ups.conf"),
+            "[sim]\n  driver = dummy-ups\n  port = sim.dev\n  desc = \"simulated UPS\"\n",
+        )
+        .unwrap();
+        std::fs::write(etc.join("upsd.conf"), format!("LISTEN 127.0.0.1 {port}\n")).unwrap();
+        std::fs::write(etc.join("upsd.users"), "[hakobune]\n  password = test-only\n  upsmon secondary\n").unwrap();
+        std::fs::write(etc.join("nut.conf"), "MODE=standalone\n").unwrap();
+        let mut sim = UpsSim { dir, port, driver: None, upsd: None };
+        sim.set("OL", 100, 1800);
+        sim.driver = Some(sim.nut("dummy-ups", &["-a", "sim", "-u", "root", "-F"]));
+        std::thread::sleep(Duration::from_millis(500));
+        sim.upsd = Some(sim.nut("upsd", &["-u", "root", "-F"]));
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "upsd did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        sim
+    }
+
+    fn nut(&self, name: &str, args: &[&str]) -> Child {
+        Command::new(nut_bin(name))
+            .args(args)
+            .env("NUT_CONFPATH", self.dir.path().join("etc"))
+            .env("NUT_STATEPATH", self.dir.path().join("state"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    }
+
+    /// Switches the simulated UPS (the driver re-reads the file when it changes).
+    fn set(&self, status: &str, charge: u32, runtime: u32) {
+        let path = self.dir.path().join("etc/sim.dev");
+        let tmp = self.dir.path().join("etc/sim.dev.tmp");
+        std::fs::write(&tmp, format!("ups.status: {status}\nbattery.charge: {charge}\nbattery.runtime: {runtime}\n"))
+            .unwrap();
+        std::fs::rename(tmp, path).unwrap();
+    }
+
+    fn stop_upsd(&mut self) {
+        if let Some(mut c) = self.upsd.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    fn config(&self, poweroff_marker: &Path) -> String {
+        let pw = self.dir.path().join("ups.password");
+        std::fs::write(&pw, "test-only\n").unwrap();
+        std::fs::set_permissions(&pw, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+        format!(
+            "[[facility]]\nid = \"{FAC}\"\nname = \"登呂総合病院\"\nmsh4 = [\"TORO\"]\n\n[ups]\nhost = \"127.0.0.1\"\nport = {}\nups = \"sim\"\n\
+             username = \"hakobune\"\npassword_file = {:?}\npoll_interval_secs = 1\nshutdown_delay_secs = 1\n\
+             poweroff_command = [\"touch\", {:?}]\n",
+            self.port, pw, poweroff_marker
+        )
+    }
+}
+
+impl Drop for UpsSim {
+    fn drop(&mut self) {
+        for c in [self.driver.take(), self.upsd.take()].into_iter().flatten() {
+            let mut c = c;
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+async fn wait_for(server: &Server, what: &str, pred: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let s = server.get_json("/api/v1/appliance/status").await;
+        if pred(&s) {
+            return s;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}: {s}\n{}", server.log());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn alarm_ids(s: &serde_json::Value) -> Vec<String> {
+    s["alarms"].as_array().unwrap().iter().map(|a| a["id"].as_str().unwrap().to_owned()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn power_loss_then_low_battery_shuts_down_cleanly_under_load() {
+    let ups = UpsSim::start();
+    let marker = ups.dir.path().join("powered-off");
+    let mut server = Server::start("", &ups.config(&marker));
+    wait_for(&server, "UPS online", |s| s["ups"]["state"] == "online").await;
+
+    // Senders push messages the whole time; every AA is recorded.
+    let acked: Acked = Acked::default();
+    let mut senders = Vec::new();
+    for sender in 0..4u64 {
+        let (acked, addr) = (acked.clone(), server.mllp);
+        senders.push(tokio::spawn(async move {
+            let Ok(mut c) = hakobune_mllp::MllpClient::connect(addr).await else { return (0, 0) };
+            let (mut ok, mut retry_later) = (0, 0);
+            for i in 0u64.. {
+                let n = sender * 1_000_000 + i;
+                let t = n % 86_400;
+                let msh7 = format!("20261120{:02}{:02}{:02}.{:03}", t / 3600, t / 60 % 60, t % 60, n % 1000);
+                let msg = adt08("TORO", &format!("U{n}"), &format!("{:07}", 4_000_000 + n % 300), &msh7);
+                match c.send(&msg).await {
+                    Ok(ack) if ack_code(&ack) == "AA" => {
+                        ok += 1;
+                        acked.lock().unwrap().push((format!("U{n}"), msg));
+                    }
+                    Ok(ack) => {
+                        assert!(ack_text(&ack).contains("207^"), "only retry-later NAKs expected: {}", ack_text(&ack));
+                        retry_later += 1;
+                    }
+                    Err(_) => return (ok, retry_later),
+                }
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+            (ok, retry_later)
+        }));
+    }
+
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    ups.set("OB DISCHRG", 80, 1500);
+    let s = wait_for(&server, "on-battery alarm", |s| alarm_ids(s).contains(&"ups-on-battery".to_owned())).await;
+    assert_eq!(s["ups"]["connected"], true);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    ups.set("OB DISCHRG LB", 10, 120);
+
+    let status = server.wait_exit(Duration::from_secs(60));
+    assert!(status.success(), "{}", server.log());
+    let mut totals = (0, 0);
+    for s in senders {
+        let (ok, retry) = s.await.unwrap();
+        totals.0 += ok;
+        totals.1 += retry;
+    }
+    assert!(marker.exists(), "the power-off command did not run:\n{}", server.log());
+    let log = server.log();
+    for step in ["begin", "listeners", "storage", "replication", "poweroff", "end"] {
+        assert!(log.contains(&format!("step=\"{step}\"")), "missing step {step} in:\n{log}");
+    }
+    assert!(log.contains("low battery"), "{log}");
+
+    let acked = acked.lock().unwrap().clone();
+    assert!(acked.len() > 20, "too little load: {totals:?}");
+    let index = hakobune_index::Index::open_read_only(&server.data.join("index.sqlite")).unwrap();
+    for (control, msg) in &acked {
+        assert!(index.contains_message(FAC, control, &hakobune_store::sha256_hex(msg)).unwrap(), "{control} lost");
+    }
+    drop(index);
+    let (ok, out) = server.verify(false);
+    assert!(ok, "{out}");
+    assert!(out.contains("previous shutdown clean"), "{out}");
+
+    // Power is back: the next start reports the clean shutdown and serves again.
+    ups.set("OL CHRG", 15, 200);
+    server.restart();
+    assert!(server.log().contains("the previous shutdown was clean"), "{}", server.log());
+    eprintln!("{} acknowledged, {} told to retry later; all acknowledged messages stored", totals.0, totals.1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn power_back_before_low_battery_means_no_shutdown_and_a_missing_upsd_is_only_a_warning() {
+    let mut ups = UpsSim::start();
+    let marker = ups.dir.path().join("powered-off");
+    let mut server = Server::start("", &ups.config(&marker));
+    wait_for(&server, "UPS online", |s| s["ups"]["state"] == "online").await;
+    ups.set("OB DISCHRG", 90, 1700);
+    wait_for(&server, "on battery", |s| s["ups"]["state"] == "on-battery").await;
+    ups.set("OL CHRG", 90, 1700);
+    let s = wait_for(&server, "back online", |s| s["ups"]["state"] == "online").await;
+    assert!(!alarm_ids(&s).contains(&"ups-on-battery".to_owned()), "{s}");
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(server.is_running(), "the server stopped although power came back:\n{}", server.log());
+    assert!(!marker.exists());
+
+    // upsd goes away: an alarm and a metric, never a crash.
+    ups.stop_upsd();
+    let s = wait_for(&server, "unreachable alarm", |s| alarm_ids(s).contains(&"ups-unreachable".to_owned())).await;
+    assert_eq!(s["ups"]["connected"], false);
+    // The UPS gauges are refreshed every second.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let metrics = reqwest::get(format!("http://{}/metrics", server.http)).await.unwrap().text().await.unwrap();
+        if metrics.contains("hakobune_ups_connected 0") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{metrics}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(server.is_running());
+    let ack = server.client().await.send(&adt08("TORO", "after", "1234567", "20261120103000")).await.unwrap();
+    assert_eq!(ack_code(&ack), "AA");
+    assert!(server.stop().success());
+}
