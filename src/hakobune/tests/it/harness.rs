@@ -37,12 +37,18 @@ pub struct Server {
     pub http: SocketAddr,
     config: PathBuf,
     child: Option<Child>,
+    env: Vec<(String, String)>,
 }
 
 impl Server {
     /// Starts a server whose configuration is `[server]` defaults on fresh loopback ports, plus
     /// `server_extra` lines in `[server]` and the given facility tables.
     pub fn start(server_extra: &str, facilities: &str) -> Server {
+        Server::start_with_env(server_extra, facilities, &[])
+    }
+
+    /// Like [`Server::start`], with extra environment variables for the server process.
+    pub fn start_with_env(server_extra: &str, facilities: &str, env: &[(&str, &str)]) -> Server {
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data");
         // Port 0: the server binds free ports and logs them (no race between parallel tests).
@@ -57,7 +63,8 @@ impl Server {
             ),
         )
         .unwrap();
-        let mut s = Server { dir, data, mllp, http, config, child: None };
+        let env = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let mut s = Server { dir, data, mllp, http, config, child: None, env };
         s.spawn();
         s
     }
@@ -69,6 +76,7 @@ impl Server {
             .args(["serve", "--config"])
             .arg(&self.config)
             .env("HAKOBUNE_LOG", "info")
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()

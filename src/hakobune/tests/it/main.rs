@@ -4,10 +4,12 @@
 
 mod harness;
 
+mod appliance_files;
 mod bad_input;
 mod cli;
 mod crash;
 mod demo;
 mod samples;
+mod systemd;
 mod third_party;
 mod ups;
