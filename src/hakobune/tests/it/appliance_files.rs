@@ -57,7 +57,10 @@ fn ups_config_agrees_with_the_server() {
     let user = ups.username.clone().unwrap();
     let users = section(&read("upsd.users"), &user);
     assert!(users.iter().any(|l| l.starts_with("password")), "upsd.users has no [{user}] with a password");
-    assert!(!users.iter().any(|l| l.starts_with("actions") || l.starts_with("instcmds")), "Hakobune's UPS user must be read-only");
+    assert!(
+        !users.iter().any(|l| l.starts_with("actions") || l.starts_with("instcmds")),
+        "Hakobune's UPS user must be read-only"
+    );
     let upsmon = read("upsmon.conf");
     let shutdown = upsmon.lines().find(|l| l.trim_start().starts_with("SHUTDOWNCMD")).unwrap();
     assert!(shutdown.contains(&ups.poweroff_command.join(" ")), "{shutdown} vs {:?}", ups.poweroff_command);

@@ -189,3 +189,18 @@ async fn many_connections_at_once_and_updates_and_cancellations() {
     let (ok, out) = server.verify(false);
     assert!(ok, "{out}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn below_the_free_space_floor_new_data_is_refused_with_retry_later() {
+    // A floor no disk can meet: every message must be refused cleanly, nothing half-written.
+    let server = Server::start("free_space_floor_mib = 1000000000", &facility());
+    let mut c = server.client().await;
+    let ack = c.send(&adt08("TORO", "F1", "1234567", "20261120103000")).await.unwrap();
+    assert_eq!(ack_code(&ack), "AR", "{}", ack_text(&ack));
+    assert!(ack_text(&ack).contains("207^Application internal error"), "{}", ack_text(&ack));
+    assert!(ack_text(&ack).contains("空き容量"), "{}", ack_text(&ack));
+    let h = server.get_json("/healthz").await;
+    assert_eq!(h["store"]["committed_seq"], 0);
+    // Not bad input: nothing is quarantined, the sender simply retries later.
+    assert!(quarantined(&server).is_empty());
+}

@@ -58,8 +58,9 @@ impl Server {
         std::fs::write(
             &config,
             format!(
-                "[server]\ndata_dir = {:?}\nmllp_listen = \"{mllp}\"\nhttp_listen = \"{http}\"\nfree_space_floor_mib = 1\n{server_extra}\n{facilities}",
-                data
+                "[server]\ndata_dir = {:?}\nmllp_listen = \"{mllp}\"\nhttp_listen = \"{http}\"\n{}{server_extra}\n{facilities}",
+                data,
+                if server_extra.contains("free_space_floor_mib") { "" } else { "free_space_floor_mib = 1\n" }
             ),
         )
         .unwrap();
