@@ -75,6 +75,8 @@ pub struct ServerConfig {
     pub free_space_floor_mib: u64,
     /// SSMIXIDX VolumeLabel. Default `STD01`.
     pub volume_label: String,
+    /// Seconds between RAID/disk/free-space checks. Default 60.
+    pub health_check_interval_secs: u64,
 }
 
 impl Default for ServerConfig {
@@ -91,6 +93,7 @@ impl Default for ServerConfig {
             utc_offset: "+09:00".into(),
             free_space_floor_mib: 256,
             volume_label: "STD01".into(),
+            health_check_interval_secs: 60,
         }
     }
 }
@@ -132,6 +135,10 @@ pub struct Config {
     /// The `[ups]` table: UPS monitoring through NUT and graceful shutdown. Absent: no UPS.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ups: Option<hakobune_power::UpsConfig>,
+    /// The `[health]` table: RAID, disk and free-space checks (defaults: /proc/mdstat, mdadm,
+    /// smartctl, the data directory's filesystem).
+    #[serde(default)]
+    pub health: hakobune_health::HealthSources,
 }
 
 impl Config {
@@ -171,6 +178,12 @@ impl Config {
         }
         if self.server.volume_label.is_empty() || self.server.volume_label.len() > 20 {
             return bad("server.volume_label must be 1-20 characters (SSMIXIDX VolumeLabel)".into());
+        }
+        if let Err(e) = self.health.validate() {
+            return bad(format!("[health]: {e}"));
+        }
+        if self.server.health_check_interval_secs == 0 {
+            return bad("server.health_check_interval_secs must be at least 1".into());
         }
         if let Some(ups) = &self.ups {
             if ups.ups.is_empty() || ups.host.is_empty() {

@@ -1,5 +1,6 @@
 //! `hakobune`: the accumulation server and its tools. See `hakobune --help`.
 
+mod appliance;
 mod bench;
 mod demo;
 mod send;

@@ -1,7 +1,7 @@
 //! Wiring: configuration in, a running server out. Reads top to bottom like the startup log.
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
@@ -9,12 +9,13 @@ use hakobune_access::{AuditLog, Gate};
 use hakobune_api::{ApiMetrics, ApiState, Reader};
 use hakobune_config::Config;
 use hakobune_ingest::{Ingest, IngestMetrics, IngestOptions, ServerLimits};
-use hakobune_power::{ShutdownReason, UpsStatus};
+use hakobune_power::ShutdownReason;
 use hakobune_store::{Layout, Store, StoreOptions};
-use prometheus_client::metrics::gauge::{ConstGauge, Gauge};
 use prometheus_client::registry::Registry;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
+
+use crate::appliance::Appliance;
 
 /// A running server.
 pub struct Running {
@@ -89,7 +90,14 @@ pub async fn start(config: Config) -> Result<Running> {
     let mut registry = Registry::default();
     let ingest_metrics = IngestMetrics::new(&mut registry);
     let api_metrics = ApiMetrics::new(&mut registry);
-    let ups_gauges = UpsGauges::new(&mut registry, config.ups.is_some());
+    let recovery_json = serde_json::to_value(&recovery).unwrap_or_default();
+    let appliance = Arc::new(Appliance::new(
+        &mut registry,
+        config.ups.is_some(),
+        store.clone(),
+        gate.clone(),
+        recovery_json.clone(),
+    ));
     let registry = Arc::new(registry);
 
     let ingest =
@@ -112,16 +120,36 @@ pub async fn start(config: Config) -> Result<Running> {
 
     // Background work that ends with the process: UPS watch, watchdog, metrics refresh.
     let background = CancellationToken::new();
-    let ups_status = Arc::new(Mutex::new(UpsStatus::default()));
     let power = config.ups.clone().map(|ups| {
         tracing::info!(ups = %ups.ups, host = %ups.host, port = ups.port, "watching the UPS through upsd");
-        tokio::spawn(hakobune_power::watch(ups, ups_status.clone(), background.clone()))
+        tokio::spawn(hakobune_power::watch(ups, appliance.ups.clone(), background.clone()))
     });
     {
-        let (ups_status, background) = (ups_status.clone(), background.clone());
+        // RAID, disks and free space: collected off the async threads (it runs mdadm/smartctl).
+        let mut sources = config.health.clone();
+        if sources.data_path.is_none() {
+            sources.data_path = Some(s.data_dir.clone());
+        }
+        let every = Duration::from_secs(s.health_check_interval_secs);
+        let (appliance, background) = (appliance.clone(), background.clone());
         tokio::spawn(async move {
             loop {
-                ups_gauges.refresh(&ups_status.lock().unwrap_or_else(|p| p.into_inner()));
+                let src = sources.clone();
+                if let Ok(report) = tokio::task::spawn_blocking(move || hakobune_health::collect(&src)).await {
+                    *appliance.health.lock().unwrap_or_else(|p| p.into_inner()) = Some(report);
+                }
+                tokio::select! {
+                    _ = background.cancelled() => return,
+                    _ = tokio::time::sleep(every) => {}
+                }
+            }
+        });
+    }
+    {
+        let (appliance, background) = (appliance.clone(), background.clone());
+        tokio::spawn(async move {
+            loop {
+                appliance.tick();
                 tokio::select! {
                     _ = background.cancelled() => return,
                     _ = tokio::time::sleep(Duration::from_secs(1)) => {}
@@ -132,7 +160,6 @@ pub async fn start(config: Config) -> Result<Running> {
 
     let facilities: Vec<_> =
         config.facilities.iter().map(|f| serde_json::json!({"id": f.id, "name": f.name, "msh4": f.msh4})).collect();
-    let recovery_json = serde_json::to_value(&recovery).unwrap_or_default();
     let health_extra = {
         let (facilities, recovery) = (facilities.clone(), recovery_json.clone());
         Arc::new(move || {
@@ -145,8 +172,8 @@ pub async fn start(config: Config) -> Result<Running> {
         })
     };
     let appliance_status = {
-        let (ups_status, store, recovery) = (ups_status.clone(), store.clone(), recovery_json);
-        Arc::new(move || appliance_status(&ups_status.lock().unwrap_or_else(|p| p.into_inner()), &store, &recovery))
+        let appliance = appliance.clone();
+        Arc::new(move || appliance.status_json())
     };
     let api = ApiState {
         store: store.clone(),
@@ -197,82 +224,6 @@ fn spawn_watchdog(store: Arc<Store>, cancel: CancellationToken) {
             }
         }
     });
-}
-
-fn appliance_status(ups: &UpsStatus, store: &Store, last_start: &serde_json::Value) -> serde_json::Value {
-    let mut alarms = Vec::new();
-    if ups.configured && !ups.connected {
-        alarms.push(serde_json::json!({
-            "id": "ups-unreachable", "severity": "warning",
-            "message_en": format!("UPS monitoring cannot reach upsd ({}): a power cut would go unnoticed", ups.target),
-            "message_ja": "UPS 監視が upsd に接続できません（停電を検知できません）",
-        }));
-    }
-    match ups.state.as_str() {
-        "on-battery" => alarms.push(serde_json::json!({
-            "id": "ups-on-battery", "severity": "critical", "since": ups.on_battery_since,
-            "message_en": "power lost: the UPS is on battery",
-            "message_ja": "停電: UPS がバッテリー運転中です",
-        })),
-        "shutdown-pending" | "shutting-down" => alarms.push(serde_json::json!({
-            "id": "ups-shutdown", "severity": "critical",
-            "message_en": "battery low: orderly shutdown",
-            "message_ja": "バッテリー残量低下: 正常停止します",
-        })),
-        _ => {}
-    }
-    let status = store.status();
-    if let Some(f) = &status.fatal {
-        alarms.push(serde_json::json!({
-            "id": "storage-stopped", "severity": "critical",
-            "message_en": format!("storage engine stopped: {f}"),
-            "message_ja": "保存エンジンが停止しています",
-        }));
-    }
-    serde_json::json!({
-        "ups": ups,
-        "storage": status,
-        "last_start": last_start,
-        "alarms": alarms,
-    })
-}
-
-/// UPS gauges for /metrics.
-struct UpsGauges {
-    connected: Gauge,
-    on_battery: Gauge,
-    charge: Gauge<f64, std::sync::atomic::AtomicU64>,
-    runtime: Gauge<f64, std::sync::atomic::AtomicU64>,
-}
-
-impl UpsGauges {
-    fn new(registry: &mut Registry, configured: bool) -> UpsGauges {
-        let g = UpsGauges {
-            connected: Gauge::default(),
-            on_battery: Gauge::default(),
-            charge: Gauge::default(),
-            runtime: Gauge::default(),
-        };
-        registry.register(
-            "hakobune_ups_configured",
-            "1 when a UPS is configured",
-            ConstGauge::new(i64::from(configured)),
-        );
-        registry.register("hakobune_ups_connected", "1 while upsd answers", g.connected.clone());
-        registry.register("hakobune_ups_on_battery", "1 while the UPS runs on battery", g.on_battery.clone());
-        registry.register("hakobune_ups_battery_charge_percent", "battery.charge", g.charge.clone());
-        registry.register("hakobune_ups_battery_runtime_seconds", "battery.runtime", g.runtime.clone());
-        g
-    }
-
-    fn refresh(&self, s: &UpsStatus) {
-        self.connected.set(i64::from(s.connected));
-        self.on_battery.set(i64::from(s.on_battery_since.is_some()));
-        if let Some(r) = &s.reading {
-            self.charge.set(r.charge.unwrap_or(f64::NAN));
-            self.runtime.set(r.runtime_secs.unwrap_or(f64::NAN));
-        }
-    }
 }
 
 impl Running {

@@ -9,6 +9,7 @@ mod bad_input;
 mod cli;
 mod crash;
 mod demo;
+mod health;
 mod samples;
 mod systemd;
 mod third_party;

@@ -206,9 +206,15 @@ async fn power_back_before_low_battery_means_no_shutdown_and_a_missing_upsd_is_o
     wait_for(&server, "UPS online", |s| s["ups"]["state"] == "online").await;
     ups.set("OB DISCHRG", 90, 1700);
     wait_for(&server, "on battery", |s| s["ups"]["state"] == "on-battery").await;
+    wait_for(&server, "on-battery alarm", |s| alarm_ids(s).contains(&"ups-on-battery".to_owned())).await;
     ups.set("OL CHRG", 90, 1700);
-    let s = wait_for(&server, "back online", |s| s["ups"]["state"] == "online").await;
-    assert!(!alarm_ids(&s).contains(&"ups-on-battery".to_owned()), "{s}");
+    let s = wait_for(&server, "back online, alarm cleared", |s| {
+        s["ups"]["state"] == "online" && !alarm_ids(s).contains(&"ups-on-battery".to_owned())
+    })
+    .await;
+    let cleared = &s["cleared_alarms"][0];
+    assert_eq!(cleared["id"], "ups-on-battery", "{s}");
+    assert!(cleared["raised_at"].as_str().unwrap() <= cleared["cleared_at"].as_str().unwrap(), "{s}");
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert!(server.is_running(), "the server stopped although power came back:\n{}", server.log());
     assert!(!marker.exists());
