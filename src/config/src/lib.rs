@@ -139,6 +139,18 @@ pub struct Config {
     /// smartctl, the data directory's filesystem).
     #[serde(default)]
     pub health: hakobune_health::HealthSources,
+    /// The `[alerts]` table: where alarms are sent when raised and cleared (besides the panel,
+    /// /metrics, the log and the audit trail).
+    #[serde(default)]
+    pub alerts: AlertsConfig,
+}
+
+/// The `[alerts]` table.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AlertsConfig {
+    /// POST a JSON document to this URL (http or https) for every alarm raised or cleared.
+    pub webhook_url: Option<String>,
 }
 
 impl Config {
@@ -178,6 +190,11 @@ impl Config {
         }
         if self.server.volume_label.is_empty() || self.server.volume_label.len() > 20 {
             return bad("server.volume_label must be 1-20 characters (SSMIXIDX VolumeLabel)".into());
+        }
+        if let Some(url) = &self.alerts.webhook_url
+            && !(url.starts_with("https://") || url.starts_with("http://"))
+        {
+            return bad(format!("alerts.webhook_url {url:?} must be an http or https URL"));
         }
         if let Err(e) = self.health.validate() {
             return bad(format!("[health]: {e}"));

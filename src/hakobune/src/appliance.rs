@@ -66,6 +66,31 @@ pub struct Appliance {
     pub health: Mutex<Option<hakobune_health::HealthReport>>,
     book: Mutex<AlarmBook>,
     gauges: Gauges,
+    /// Alarm changes for the webhook sender, when one is configured.
+    events: Option<tokio::sync::mpsc::UnboundedSender<serde_json::Value>>,
+}
+
+/// Posts every alarm change to a webhook, in order, retrying a few times; failures are logged.
+pub async fn webhook_sender(url: String, mut rx: tokio::sync::mpsc::UnboundedReceiver<serde_json::Value>) {
+    let client = match reqwest::Client::builder().timeout(std::time::Duration::from_secs(10)).build() {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(error = %e, "alarm webhook disabled: cannot build an HTTP client");
+            return;
+        }
+    };
+    while let Some(event) = rx.recv().await {
+        let mut delay = std::time::Duration::from_secs(1);
+        for attempt in 1..=4 {
+            match client.post(&url).json(&event).send().await {
+                Ok(r) if r.status().is_success() => break,
+                Ok(r) => tracing::warn!(status = %r.status(), attempt, "alarm webhook refused the event"),
+                Err(e) => tracing::warn!(error = %e, attempt, "alarm webhook unreachable"),
+            }
+            tokio::time::sleep(delay).await;
+            delay *= 2;
+        }
+    }
 }
 
 struct Gauges {
@@ -93,6 +118,7 @@ impl Appliance {
         store: Arc<Store>,
         gate: Arc<Gate>,
         last_start: serde_json::Value,
+        events: Option<tokio::sync::mpsc::UnboundedSender<serde_json::Value>>,
     ) -> Appliance {
         let gauges = Gauges {
             ups_connected: Gauge::default(),
@@ -131,6 +157,7 @@ impl Appliance {
             health: Mutex::new(None),
             book: Mutex::new(AlarmBook::default()),
             gauges,
+            events,
         }
     }
 
@@ -193,6 +220,7 @@ impl Appliance {
                     _ => tracing::warn!(alarm = %alarm.id, "alarm raised: {}", alarm.message_en),
                 }
                 let _ = self.gate.audit().system_event(&format!("alarm-raised:{}", alarm.id), &alarm.message_en);
+                self.send("raised", alarm, &at, None);
                 book.active.insert(alarm.id.clone(), Active { alarm: alarm.clone(), raised_at: at.clone() });
             }
         }
@@ -202,6 +230,7 @@ impl Appliance {
             if let Some(a) = book.active.remove(&id) {
                 tracing::info!(alarm = %id, "alarm cleared: {}", a.alarm.message_en);
                 let _ = self.gate.audit().system_event(&format!("alarm-cleared:{id}"), &a.alarm.message_en);
+                self.send("cleared", &a.alarm, &at, Some(&a.raised_at));
                 book.cleared.push_front(Cleared { alarm: a.alarm, raised_at: a.raised_at, cleared_at: at.clone() });
                 book.cleared.truncate(50);
             }
@@ -233,6 +262,18 @@ impl Appliance {
         if let Some(r) = &ups.reading {
             self.gauges.ups_charge.set(r.charge.unwrap_or(f64::NAN));
             self.gauges.ups_runtime.set(r.runtime_secs.unwrap_or(f64::NAN));
+        }
+    }
+
+    fn send(&self, event: &str, alarm: &Alarm, at: &str, raised_at: Option<&str>) {
+        if let Some(tx) = &self.events {
+            let _ = tx.send(serde_json::json!({
+                "event": event,
+                "at": at,
+                "raised_at": raised_at.unwrap_or(at),
+                "alarm": alarm,
+                "appliance": rustix::system::uname().nodename().to_string_lossy(),
+            }));
         }
     }
 

@@ -91,12 +91,19 @@ pub async fn start(config: Config) -> Result<Running> {
     let ingest_metrics = IngestMetrics::new(&mut registry);
     let api_metrics = ApiMetrics::new(&mut registry);
     let recovery_json = serde_json::to_value(&recovery).unwrap_or_default();
+    let events = config.alerts.webhook_url.clone().map(|url| {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        tracing::info!(%url, "alarms are posted to a webhook");
+        tokio::spawn(crate::appliance::webhook_sender(url, rx));
+        tx
+    });
     let appliance = Arc::new(Appliance::new(
         &mut registry,
         config.ups.is_some(),
         store.clone(),
         gate.clone(),
         recovery_json.clone(),
+        events,
     ));
     let registry = Arc::new(registry);
 
