@@ -162,6 +162,19 @@ impl Server {
         (r.status().as_u16(), r.bytes().await.unwrap().to_vec())
     }
 
+    /// Polls `GET /api/v1/appliance/status` until `pred` holds (30 s at most).
+    pub async fn wait_for_status(&self, what: &str, pred: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let s = self.get_json("/api/v1/appliance/status").await;
+            if pred(&s) {
+                return s;
+            }
+            assert!(Instant::now() < deadline, "timed out waiting for {what}: {s}\n{}", self.log());
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// Waits until everything acknowledged is in files and index.
     pub async fn settle(&self) {
         let deadline = Instant::now() + Duration::from_secs(60);

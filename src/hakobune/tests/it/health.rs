@@ -13,18 +13,6 @@ fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../health/tests/fixtures/mdstat").join(name)
 }
 
-async fn wait_for(server: &Server, what: &str, pred: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let s = server.get_json("/api/v1/appliance/status").await;
-        if pred(&s) {
-            return s;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}: {s}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 fn has_alarm(s: &serde_json::Value, id: &str) -> bool {
     s["alarms"].as_array().unwrap().iter().any(|a| a["id"] == id)
 }
@@ -81,7 +69,7 @@ async fn degraded_rebuilding_then_healthy_raid_is_reported_raised_and_cleared() 
     );
     let server = Server::start("health_check_interval_secs = 1", &config);
 
-    let s = wait_for(&server, "degraded alarm", |s| has_alarm(s, "raid.md0.degraded")).await;
+    let s = server.wait_for_status("degraded alarm", |s| has_alarm(s, "raid.md0.degraded")).await;
     let alarm = s["alarms"].as_array().unwrap().iter().find(|a| a["id"] == "raid.md0.degraded").unwrap().clone();
     assert_eq!(alarm["severity"], "critical");
     assert!(alarm["message_ja"].as_str().unwrap().contains("md0"), "{alarm}");
@@ -93,14 +81,14 @@ async fn degraded_rebuilding_then_healthy_raid_is_reported_raised_and_cleared() 
 
     // A replacement disk was added: rebuilding (a warning with progress), no longer degraded.
     std::fs::copy(fixture("raid1-recovering.txt"), &mdstat).unwrap();
-    let s =
-        wait_for(&server, "rebuilding", |s| has_alarm(s, "raid.md0.rebuilding") && !has_alarm(s, "raid.md0.degraded"))
-            .await;
+    let s = server
+        .wait_for_status("rebuilding", |s| has_alarm(s, "raid.md0.rebuilding") && !has_alarm(s, "raid.md0.degraded"))
+        .await;
     assert!(s.to_string().contains("37.4"), "progress is shown: {s}");
 
     // Rebuilt: healthy, every alarm cleared, with the times it was raised and cleared.
     std::fs::copy(fixture("raid1-healthy.txt"), &mdstat).unwrap();
-    let s = wait_for(&server, "healthy", |s| s["alarms"].as_array().unwrap().is_empty()).await;
+    let s = server.wait_for_status("healthy", |s| s["alarms"].as_array().unwrap().is_empty()).await;
     let cleared: Vec<&str> =
         s["cleared_alarms"].as_array().unwrap().iter().map(|a| a["id"].as_str().unwrap()).collect();
     assert!(cleared.contains(&"raid.md0.degraded") && cleared.contains(&"raid.md0.rebuilding"), "{s}");

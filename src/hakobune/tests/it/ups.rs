@@ -105,18 +105,6 @@ impl Drop for UpsSim {
     }
 }
 
-async fn wait_for(server: &Server, what: &str, pred: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let s = server.get_json("/api/v1/appliance/status").await;
-        if pred(&s) {
-            return s;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}: {s}\n{}", server.log());
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 fn alarm_ids(s: &serde_json::Value) -> Vec<String> {
     s["alarms"].as_array().unwrap().iter().map(|a| a["id"].as_str().unwrap().to_owned()).collect()
 }
@@ -126,7 +114,7 @@ async fn power_loss_then_low_battery_shuts_down_cleanly_under_load() {
     let ups = UpsSim::start();
     let marker = ups.dir.path().join("powered-off");
     let mut server = Server::start("", &ups.config(&marker));
-    wait_for(&server, "UPS online", |s| s["ups"]["state"] == "online").await;
+    server.wait_for_status("UPS online", |s| s["ups"]["state"] == "online").await;
 
     // Senders push messages the whole time; every AA is recorded.
     let acked: Acked = Acked::default();
@@ -160,7 +148,7 @@ async fn power_loss_then_low_battery_shuts_down_cleanly_under_load() {
 
     tokio::time::sleep(Duration::from_millis(500)).await;
     ups.set("OB DISCHRG", 80, 1500);
-    let s = wait_for(&server, "on-battery alarm", |s| alarm_ids(s).contains(&"ups-on-battery".to_owned())).await;
+    let s = server.wait_for_status("on-battery alarm", |s| alarm_ids(s).contains(&"ups-on-battery".to_owned())).await;
     assert_eq!(s["ups"]["connected"], true);
     tokio::time::sleep(Duration::from_millis(500)).await;
     ups.set("OB DISCHRG LB", 10, 120);
@@ -203,15 +191,16 @@ async fn power_back_before_low_battery_means_no_shutdown_and_a_missing_upsd_is_o
     let mut ups = UpsSim::start();
     let marker = ups.dir.path().join("powered-off");
     let mut server = Server::start("", &ups.config(&marker));
-    wait_for(&server, "UPS online", |s| s["ups"]["state"] == "online").await;
+    server.wait_for_status("UPS online", |s| s["ups"]["state"] == "online").await;
     ups.set("OB DISCHRG", 90, 1700);
-    wait_for(&server, "on battery", |s| s["ups"]["state"] == "on-battery").await;
-    wait_for(&server, "on-battery alarm", |s| alarm_ids(s).contains(&"ups-on-battery".to_owned())).await;
+    server.wait_for_status("on battery", |s| s["ups"]["state"] == "on-battery").await;
+    server.wait_for_status("on-battery alarm", |s| alarm_ids(s).contains(&"ups-on-battery".to_owned())).await;
     ups.set("OL CHRG", 90, 1700);
-    let s = wait_for(&server, "back online, alarm cleared", |s| {
-        s["ups"]["state"] == "online" && !alarm_ids(s).contains(&"ups-on-battery".to_owned())
-    })
-    .await;
+    let s = server
+        .wait_for_status("back online, alarm cleared", |s| {
+            s["ups"]["state"] == "online" && !alarm_ids(s).contains(&"ups-on-battery".to_owned())
+        })
+        .await;
     let cleared = &s["cleared_alarms"][0];
     assert_eq!(cleared["id"], "ups-on-battery", "{s}");
     assert!(cleared["raised_at"].as_str().unwrap() <= cleared["cleared_at"].as_str().unwrap(), "{s}");
@@ -221,7 +210,7 @@ async fn power_back_before_low_battery_means_no_shutdown_and_a_missing_upsd_is_o
 
     // upsd goes away: an alarm and a metric, never a crash.
     ups.stop_upsd();
-    let s = wait_for(&server, "unreachable alarm", |s| alarm_ids(s).contains(&"ups-unreachable".to_owned())).await;
+    let s = server.wait_for_status("unreachable alarm", |s| alarm_ids(s).contains(&"ups-unreachable".to_owned())).await;
     assert_eq!(s["ups"]["connected"], false);
     // The UPS gauges are refreshed every second.
     let deadline = Instant::now() + Duration::from_secs(10);
