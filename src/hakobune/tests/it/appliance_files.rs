@@ -27,6 +27,31 @@ fn systemd_unit_exposure_is_low() {
     assert!(complaints.is_empty(), "systemd-analyze verify: {complaints:?}");
 }
 
+#[test]
+fn smart_snapshot_units_verify_and_the_server_reads_what_the_script_writes() {
+    let dir = repo().join("image-build/systemd");
+    for unit in ["hakobune-smart.service", "hakobune-smart.timer"] {
+        let out = Command::new("systemd-analyze").args(["verify", "--man=no"]).arg(dir.join(unit)).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let complaints: Vec<_> = stderr
+            .lines()
+            .filter(|l| {
+                !l.contains("/usr/libexec/hakobune") && !l.contains("is not executable") && !l.trim().is_empty()
+            })
+            .collect();
+        assert!(complaints.is_empty(), "{unit}: {complaints:?}");
+    }
+    // The configured read command turns a disk path into the snapshot file the script writes.
+    let cfg = hakobune_config::Config::load(&repo().join("docs/hakobune.example.toml")).unwrap();
+    let cmd = cfg.health.smartctl_command.expect("smartctl_command is set");
+    let tmp = tempfile::tempdir().unwrap();
+    let script = cmd[2].replace("/run/hakobune-smart", tmp.path().to_str().unwrap());
+    std::fs::write(tmp.path().join("sda.json"), b"{\"smartctl\": {\"exit_status\": 0}}").unwrap();
+    let out = Command::new(&cmd[0]).args([&cmd[1], &script, &cmd[3], "/dev/sda"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.stdout, b"{\"smartctl\": {\"exit_status\": 0}}");
+}
+
 fn section(text: &str, name: &str) -> Vec<String> {
     let mut inside = false;
     let mut out = Vec::new();
@@ -74,5 +99,34 @@ fn ups_config_agrees_with_the_server() {
             }
             assert!(line.contains('@'), "{f}: a real password is committed: {line}");
         }
+    }
+}
+
+#[test]
+fn smart_snapshot_script_finds_the_md_member_disks() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bin = tmp.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    // A stand-in smartctl that reports which device it was asked about.
+    let fake = bin.join("smartctl");
+    std::fs::write(&fake, "#!/bin/sh\nfor a; do last=$a; done\necho \"{\\\"device\\\": \\\"$last\\\"}\"\n").unwrap();
+    std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let mdstat = repo().join("src/health/tests/fixtures/mdstat/two-arrays.txt");
+    let out_dir = tmp.path().join("out");
+    let status = Command::new("sh")
+        .arg(repo().join("image-build/bin/hakobune-smart-snapshot"))
+        .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
+        .env("HAKOBUNE_MDSTAT", &mdstat)
+        .env("HAKOBUNE_SMART_DIR", &out_dir)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let mut names: Vec<String> =
+        std::fs::read_dir(&out_dir).unwrap().flatten().map(|e| e.file_name().into_string().unwrap()).collect();
+    names.sort();
+    assert_eq!(names, ["sda.json", "sdb.json"]);
+    for n in &names {
+        let v: serde_json::Value = serde_json::from_slice(&std::fs::read(out_dir.join(n)).unwrap()).unwrap();
+        assert_eq!(v["device"], format!("/dev/{}", n.trim_end_matches(".json")));
     }
 }
