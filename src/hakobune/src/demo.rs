@@ -60,15 +60,9 @@ fn sender_rules(h: &hakobune_demo::DemoHospital) -> hakobune_ssmix2::Rules {
         let (Ok(field), Some(data_type)) = (r.field.parse(), hakobune_ssmix2::DataType::from_code(r.data_type)) else {
             continue;
         };
-        rules.data_type_rules.push(hakobune_ssmix2::DataTypeRule {
-            message: r.message_type.to_owned(),
-            field: Some(field),
-            equals: Some(r.equals.to_owned()),
-            prefix: None,
-            one_of: None,
-            present: None,
-            data_type,
-        });
+        let mut rule = hakobune_ssmix2::DataTypeRule::new(r.message_type, Some(field), data_type);
+        rule.equals = Some(r.equals.to_owned());
+        rules.data_type_rules.push(rule);
     }
     rules
 }

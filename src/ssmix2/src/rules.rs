@@ -85,6 +85,20 @@ pub struct DataTypeRule {
 }
 
 impl DataTypeRule {
+    /// A rule for `message` that tests `field` (presence or non-emptiness until a predicate is
+    /// added with the public fields) and yields `data_type`.
+    pub fn new(message: impl Into<String>, field: Option<Location>, data_type: DataType) -> DataTypeRule {
+        DataTypeRule {
+            message: message.into(),
+            field,
+            equals: None,
+            prefix: None,
+            one_of: None,
+            present: None,
+            data_type,
+        }
+    }
+
     fn has_value_predicate(&self) -> bool {
         self.equals.is_some() || self.prefix.is_some() || self.one_of.is_some()
     }
@@ -474,15 +488,7 @@ data_type = "OMP-02"
     }
 
     fn rule(message: &str, field: Option<&str>, data_type: DataType) -> DataTypeRule {
-        DataTypeRule {
-            message: message.into(),
-            field: field.map(|f| f.parse().unwrap()),
-            equals: None,
-            prefix: None,
-            one_of: None,
-            present: None,
-            data_type,
-        }
+        DataTypeRule::new(message, field.map(|f| f.parse().unwrap()), data_type)
     }
 
     #[test]

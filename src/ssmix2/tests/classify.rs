@@ -240,15 +240,7 @@ fn rde_with(extra: &[String]) -> String {
 }
 
 fn rule(message: &str, field: Option<&str>, data_type: DataType) -> DataTypeRule {
-    DataTypeRule {
-        message: message.into(),
-        field: field.map(|f| f.parse().unwrap()),
-        equals: None,
-        prefix: None,
-        one_of: None,
-        present: None,
-        data_type,
-    }
+    DataTypeRule::new(message, field.map(|f| f.parse().unwrap()), data_type)
 }
 
 #[test]
