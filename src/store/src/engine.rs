@@ -255,29 +255,23 @@ impl Store {
     /// Stores one message. Resolves once it is durable (or refused); only then may it be
     /// acknowledged to the sender.
     pub async fn submit(&self, sub: Submission) -> Result<Outcome, StoreError> {
-        let sender = {
-            let guard = self.sender.lock().unwrap_or_else(|p| p.into_inner());
-            guard.clone().ok_or(StoreError::Stopped)?
-        };
+        let (reply, rx) = oneshot::channel();
+        self.sender()?.send(Job::Store { sub: Box::new(sub), reply }).await.map_err(|_| StoreError::Stopped)?;
+        rx.await.map_err(|_| StoreError::Stopped)?
+    }
+
+    /// The committer's queue, while the engine runs.
+    fn sender(&self) -> Result<mpsc::Sender<Job>, StoreError> {
         if self.shared.stopped.load(Ordering::SeqCst) {
             return Err(StoreError::Stopped);
         }
-        let (reply, rx) = oneshot::channel();
-        sender.send(Job::Store { sub: Box::new(sub), reply }).await.map_err(|_| StoreError::Stopped)?;
-        rx.await.map_err(|_| StoreError::Stopped)?
+        self.sender.lock().unwrap_or_else(|p| p.into_inner()).clone().ok_or(StoreError::Stopped)
     }
 
     /// Round trip through the committer thread: proves the acknowledging path is alive.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        let sender = {
-            let guard = self.sender.lock().unwrap_or_else(|p| p.into_inner());
-            guard.clone().ok_or(StoreError::Stopped)?
-        };
-        if self.shared.stopped.load(Ordering::SeqCst) {
-            return Err(StoreError::Stopped);
-        }
         let (tx, rx) = oneshot::channel();
-        sender.send(Job::Ping(tx)).await.map_err(|_| StoreError::Stopped)?;
+        self.sender()?.send(Job::Ping(tx)).await.map_err(|_| StoreError::Stopped)?;
         rx.await.map_err(|_| StoreError::Stopped)
     }
 
@@ -435,6 +429,7 @@ fn committer_loop(
     // Messages and file names committed but perhaps not yet visible in the index, by sequence.
     let mut pending_msgs: HashMap<String, u64> = HashMap::new();
     let mut pending_stems: HashMap<String, u64> = HashMap::new();
+    let mut pruned_at = 0u64;
     let mut buf = Vec::with_capacity(1 << 20);
     let mut last_space_check = Instant::now();
     while let Some(first) = rx.blocking_recv() {
@@ -455,10 +450,13 @@ fn committer_loop(
                 Err(_) => break,
             }
         }
+        // Entries at or below a checkpoint are in the index now: forget them, once per checkpoint
+        // (not once per batch: during a long materializer lag the maps hold many entries).
         let cp = shared.checkpoint.load(Ordering::SeqCst);
-        if pending_msgs.len() > 100_000 || pending_stems.len() > 100_000 || !jobs.is_empty() {
+        if cp > pruned_at {
             pending_msgs.retain(|_, s| *s > cp);
             pending_stems.retain(|_, s| *s > cp);
+            pruned_at = cp;
         }
         if last_space_check.elapsed() > Duration::from_millis(500) {
             shared.free_bytes.store(free_bytes(&root).unwrap_or(0), Ordering::Relaxed);
