@@ -87,8 +87,9 @@ pub fn check(layout: &Layout) -> Result<Findings> {
     }
     let mut seen = BTreeSet::new();
     let mut current_per_key: BTreeMap<(String, String, String), usize> = BTreeMap::new();
-    for fac in facilities(layout)? {
-        for file in list_storage_files(&layout.ssmix2_root(&fac))? {
+    let facilities = facilities(layout)?;
+    for fac in &facilities {
+        for file in list_storage_files(&layout.ssmix2_root(fac))? {
             f.files += 1;
             let where_ = format!("{fac}/{}/{}", file.rel_dir, file.name);
             match FileName::parse_with_extension(&file.name) {
@@ -137,8 +138,8 @@ pub fn check(layout: &Layout) -> Result<Findings> {
     for r in &rows {
         *rows_per_facility.entry(r.facility_id.as_str()).or_default() += 1;
     }
-    for fac in facilities(layout)? {
-        let n = count_transaction_records(&layout.transactions_root(&fac))?;
+    for fac in &facilities {
+        let n = count_transaction_records(&layout.transactions_root(fac))?;
         f.transaction_records += n;
         let expected = rows_per_facility.get(fac.as_str()).copied().unwrap_or(0);
         if n != expected {

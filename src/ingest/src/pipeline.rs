@@ -58,7 +58,8 @@ impl Refusal {
     }
 }
 
-const SIXTEEN: usize = 16;
+/// At most this many ERR segments for characters outside JIS X 0208 in one ACK.
+const MAX_CHARACTER_ERRORS: usize = 16;
 
 impl Ingest {
     /// A pipeline storing into `store`.
@@ -282,7 +283,7 @@ impl Ingest {
             let details: Vec<ErrorDetail> = decoded
                 .outside_jis_x0208
                 .iter()
-                .take(SIXTEEN)
+                .take(MAX_CHARACTER_ERRORS)
                 .map(|issue| {
                     let mut d = ErrorDetail::new(
                         ErrorCode::DataTypeError,
