@@ -15,11 +15,12 @@ if ! python3 -c 'import hl7.client' 2>/dev/null; then
     python3 -m pip install --quiet --disable-pip-version-check 'hl7==0.4.5'
 fi
 python3 -c 'import hl7; print("python hl7", hl7.__version__)'
-# A real NUT upsd with the dummy-ups driver, for the UPS shutdown tests.
-if ! [ -x /lib/nut/upsd ] || ! [ -x /lib/nut/dummy-ups ]; then
+# A real NUT upsd with the dummy-ups driver, for the UPS shutdown tests; NSS's certutil and
+# pk12util and openssl to give that upsd a TLS certificate (Debian's upsd keeps it in an NSS db).
+if ! [ -x /lib/nut/upsd ] || ! [ -x /lib/nut/dummy-ups ] || ! [ -x /usr/bin/certutil ] || ! [ -x /usr/bin/openssl ]; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
-    apt-get install -y -qq nut-server nut-client >/dev/null
+    apt-get install -y -qq nut-server nut-client libnss3-tools openssl >/dev/null
 fi
 echo "NUT $(/lib/nut/upsd -V 2>&1 | head -1)"
 

@@ -275,6 +275,15 @@ mod tests {
         assert_eq!(cfg.server.mllp_listen.port(), 2575);
         let again = Config::from_toml(&cfg.to_toml()).unwrap();
         assert_eq!(again.to_toml(), cfg.to_toml());
+
+        // The commented-out [ups.tls] example is valid too.
+        let mut with_tls = text.replace("# [ups.tls]\n", "[ups.tls]\n");
+        for key in ["ca_file", "server_name"] {
+            with_tls = with_tls.replace(&format!("\n# {key} "), &format!("\n{key} "));
+        }
+        let cfg = Config::from_toml(&with_tls).unwrap();
+        let tls = cfg.ups.as_ref().unwrap().tls.as_ref().unwrap();
+        assert_eq!(tls.server_name.as_deref(), Some("ups1.region.example.jp"));
     }
 
     #[test]

@@ -10,6 +10,8 @@
 //!   (a loud warning and `connected = false` in [`UpsStatus`], never a crash), keeps the shared
 //!   status up to date, and returns a [`ShutdownReason`] once a shutdown decision has held for the
 //!   configured delay without power coming back.
+//! - With `[ups.tls]`, the connection to upsd is upgraded by NUT's STARTTLS on the appliance's own
+//!   rustls policy (see `starttls.rs` for why nut-client's TLS is not used).
 //!
 //! Architecture invariant: this crate only observes the UPS and says when to shut down; it never
 //! stops the server or powers the box off itself. The binary runs the orderly shutdown.
@@ -22,6 +24,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
+
+mod starttls;
 
 /// The `[ups]` table.
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -47,6 +51,22 @@ pub struct UpsConfig {
     /// Command that powers the box off at the end of the orderly shutdown.
     /// Default `["systemctl", "poweroff"]`; empty: do not power off (the process just exits).
     pub poweroff_command: Vec<String>,
+    /// `[ups.tls]`: talk to upsd over TLS (NUT's STARTTLS). Absent: plain TCP, which is right only
+    /// for an upsd on this box's loopback.
+    pub tls: Option<UpsTls>,
+}
+
+/// The `[ups.tls]` table. When present, TLS is required: an upsd that does not offer STARTTLS, or
+/// whose certificate does not verify, counts as unreachable (never a silent fall-back to plain text).
+/// No client certificate: Debian's upsd is built without client-certificate validation
+/// (`CERTREQUEST`), so upsd authenticates the appliance by its upsd.users password, sent inside TLS.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpsTls {
+    /// PEM file with the CA certificate(s) that issued upsd's certificate. Only these are trusted.
+    pub ca_file: PathBuf,
+    /// The name upsd's certificate must carry (DNS name or IP address). Default: `host`.
+    pub server_name: Option<String>,
 }
 
 impl Default for UpsConfig {
@@ -61,6 +81,7 @@ impl Default for UpsConfig {
             min_runtime_secs: 300,
             shutdown_delay_secs: 5,
             poweroff_command: vec!["systemctl".into(), "poweroff".into()],
+            tls: None,
         }
     }
 }
@@ -87,6 +108,17 @@ pub enum PowerError {
     /// The host name does not resolve.
     #[error("upsd address {0} does not resolve")]
     Address(String),
+    /// The TLS configuration (`[ups.tls]`) cannot be used.
+    #[error("[ups.tls]: {0}")]
+    TlsConfig(#[from] hakobune_tls::TlsError),
+    /// STARTTLS with upsd failed.
+    #[error("upsd {addr}: TLS: {why}")]
+    Tls {
+        /// host:port.
+        addr: String,
+        /// What failed.
+        why: String,
+    },
 }
 
 /// One poll of the UPS.
@@ -171,6 +203,8 @@ pub struct UpsStatus {
     pub connected: bool,
     /// `ups@host:port`.
     pub target: String,
+    /// The connection to upsd is TLS (`[ups.tls]`).
+    pub tls: bool,
     /// The last reading.
     pub reading: Option<Reading>,
     /// `online`, `on-battery`, `shutdown-pending`, `shutting-down` or `unknown`.
@@ -214,11 +248,14 @@ async fn poll(conn: &mut nut_client::tokio::Connection, ups: &str) -> Result<Rea
 
 async fn connect(cfg: &UpsConfig, password: Option<String>) -> Result<nut_client::tokio::Connection, PowerError> {
     let addr = format!("{}:{}", cfg.host, cfg.port);
-    let sock = tokio::net::lookup_host(&addr)
+    let mut sock = tokio::net::lookup_host(&addr)
         .await
         .ok()
         .and_then(|mut a| a.next())
         .ok_or_else(|| PowerError::Address(addr.clone()))?;
+    if let Some(tls) = &cfg.tls {
+        sock = starttls::tunnel(sock, &addr, &cfg.host, tls).await?;
+    }
     let auth = cfg.username.clone().map(|u| nut_client::Auth::new(u, password));
     let config = nut_client::ConfigBuilder::new()
         .with_host(nut_client::Host::from(sock))
@@ -242,6 +279,7 @@ pub async fn watch(cfg: UpsConfig, status: Arc<Mutex<UpsStatus>>, cancel: Cancel
         let mut s = status.lock().unwrap_or_else(|p| p.into_inner());
         s.configured = true;
         s.target = target.clone();
+        s.tls = cfg.tls.is_some();
         s.state = "unknown".into();
     }
     let password = match &cfg.password_file {

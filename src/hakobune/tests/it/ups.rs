@@ -29,6 +29,40 @@ fn nut_bin(name: &str) -> PathBuf {
 
 impl UpsSim {
     fn start() -> UpsSim {
+        UpsSim::start_with(|_| String::new())
+    }
+
+    /// upsd offering STARTTLS with a server certificate for `127.0.0.1` issued by `ca`, kept, as
+    /// Debian's NSS-based upsd wants it, in an NSS database (CERTPATH) under the nickname `upsd`.
+    fn start_tls(ca: &hakobune_tls::test_pki::TestCa) -> UpsSim {
+        UpsSim::start_with(|dir| {
+            let srv = ca.server("upsd", &["127.0.0.1", "localhost"]);
+            let p12 = dir.join("upsd.p12");
+            let db = dir.join("nssdb");
+            std::fs::create_dir_all(&db).unwrap();
+            run(Command::new("openssl")
+                .args(["pkcs12", "-export", "-name", "upsd", "-passout", "pass:transfer"])
+                .arg("-in")
+                .arg(&srv.cert_file)
+                .arg("-inkey")
+                .arg(&srv.key_file)
+                .arg("-certfile")
+                .arg(ca.ca_file())
+                .arg("-out")
+                .arg(&p12));
+            run(Command::new(nss_tool("certutil"))
+                .args(["-N", "--empty-password", "-d"])
+                .arg(format!("sql:{}", db.display())));
+            run(Command::new(nss_tool("pk12util"))
+                .arg("-i")
+                .arg(&p12)
+                .args(["-W", "transfer", "-K", "", "-d"])
+                .arg(format!("sql:{}", db.display())));
+            format!("CERTPATH {}\nCERTIDENT \"upsd\" \"\"\nDISABLE_WEAK_SSL true\n", db.display())
+        })
+    }
+
+    fn start_with(upsd_extra: impl FnOnce(&Path) -> String) -> UpsSim {
         let dir = tempfile::tempdir().unwrap();
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let etc = dir.path().join("etc");
@@ -39,7 +73,8 @@ impl UpsSim {
             "[sim]\n  driver = dummy-ups\n  port = sim.dev\n  desc = \"simulated UPS\"\n",
         )
         .unwrap();
-        std::fs::write(etc.join("upsd.conf"), format!("LISTEN 127.0.0.1 {port}\n")).unwrap();
+        let extra = upsd_extra(dir.path());
+        std::fs::write(etc.join("upsd.conf"), format!("LISTEN 127.0.0.1 {port}\n{extra}")).unwrap();
         std::fs::write(etc.join("upsd.users"), "[hakobune]\n  password = test-only\n  upsmon secondary\n").unwrap();
         std::fs::write(etc.join("nut.conf"), "MODE=standalone\n").unwrap();
         let mut sim = UpsSim { dir, port, driver: None, upsd: None };
@@ -93,6 +128,19 @@ impl UpsSim {
             self.port, pw, poweroff_marker
         )
     }
+}
+
+fn nss_tool(name: &str) -> &str {
+    assert!(
+        Path::new("/usr/bin").join(name).exists(),
+        "NSS's {name} is not installed (apt-get install libnss3-tools): run the README's test command"
+    );
+    name
+}
+
+fn run(cmd: &mut Command) {
+    let out = cmd.output().unwrap();
+    assert!(out.status.success(), "{cmd:?}: {}", String::from_utf8_lossy(&out.stderr));
 }
 
 impl Drop for UpsSim {
@@ -226,4 +274,51 @@ async fn power_back_before_low_battery_means_no_shutdown_and_a_missing_upsd_is_o
     let ack = server.client().await.send(&adt08("TORO", "after", "1234567", "20261120103000")).await.unwrap();
     assert_eq!(ack_code(&ack), "AA");
     assert!(server.stop().success());
+}
+
+/// upsd on another box: STARTTLS with the operator's CA, the NUT login inside TLS; a certificate
+/// from another CA, or an upsd without TLS, means "unreachable", never plain text.
+#[tokio::test(flavor = "multi_thread")]
+async fn upsd_over_tls_verifies_the_certificate_and_never_falls_back_to_plain_text() {
+    let pki = tempfile::tempdir().unwrap();
+    let ca = hakobune_tls::test_pki::TestCa::new(pki.path(), "region");
+    let stranger = hakobune_tls::test_pki::TestCa::new(pki.path(), "stranger");
+    let ups = UpsSim::start_tls(&ca);
+    let marker = ups.dir.path().join("powered-off");
+    let with_tls = |ca_file: &Path| format!("{}\n[ups.tls]\nca_file = {ca_file:?}\n", ups.config(&marker));
+
+    let server = Server::start("", &with_tls(&ca.ca_file()));
+    let s = server.wait_for_status("UPS online over TLS", |s| s["ups"]["state"] == "online").await;
+    assert_eq!(s["ups"]["tls"], true, "{s}");
+    assert_eq!(s["ups"]["connected"], true, "{s}");
+    // Readings keep flowing through the tunnel.
+    ups.set("OB DISCHRG", 80, 1500);
+    let s = server.wait_for_status("on battery over TLS", |s| s["ups"]["state"] == "on-battery").await;
+    assert_eq!(s["ups"]["reading"]["charge"], 80.0, "{s}");
+
+    let wrong_ca = Server::start("", &with_tls(&stranger.ca_file()));
+    let s = wrong_ca
+        .wait_for_status("certificate refused", |s| {
+            s["ups"]["last_error"].as_str().is_some_and(|e| e.contains("handshake"))
+        })
+        .await;
+    assert_eq!(s["ups"]["connected"], false, "{s}");
+    assert!(alarm_ids(&s).contains(&"ups-unreachable".to_owned()), "{s}");
+    assert!(s["ups"]["last_error"].as_str().unwrap().contains("UnknownIssuer"), "{s}");
+
+    let plain = UpsSim::start();
+    let plain_marker = plain.dir.path().join("powered-off");
+    let no_tls =
+        Server::start("", &format!("{}\n[ups.tls]\nca_file = {:?}\n", plain.config(&plain_marker), ca.ca_file()));
+    let s = no_tls
+        .wait_for_status("plain upsd refused", |s| {
+            s["ups"]["last_error"].as_str().is_some_and(|e| e.contains("does not offer TLS"))
+        })
+        .await;
+    assert_eq!(s["ups"]["connected"], false, "{s}");
+    for mut server in [server, wrong_ca, no_tls] {
+        assert!(server.is_running(), "{}", server.log());
+        assert!(server.stop().success());
+    }
+    assert!(!marker.exists() && !plain_marker.exists());
 }
