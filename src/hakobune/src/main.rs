@@ -3,6 +3,7 @@
 mod appliance;
 mod bench;
 mod demo;
+mod firstboot;
 mod send;
 mod server;
 mod verify;
@@ -88,6 +89,25 @@ enum Command {
     CheckConfig {
         /// TOML configuration file.
         config: PathBuf,
+    },
+    /// First boot of an appliance: make its key, certificate request, identity and one-time
+    /// administrator token, and its configuration (template + registration medium). Runs once.
+    Firstboot {
+        /// The appliance's state folder on the data partition.
+        #[arg(long, default_value = "/var/lib/hakobune")]
+        state_dir: PathBuf,
+        /// Configuration template shipped in the image.
+        #[arg(long, default_value = "/usr/share/hakobune/hakobune.toml")]
+        template: PathBuf,
+        /// Folder of a mounted config medium holding hakobune-facilities.toml (repeatable).
+        #[arg(long)]
+        medium: Vec<PathBuf>,
+        /// Terminal that shows the one-time token, e.g. /dev/tty1 and /dev/ttyS0 (repeatable).
+        #[arg(long, required = true)]
+        console: Vec<PathBuf>,
+        /// Host name for the certificate request.
+        #[arg(long)]
+        hostname: Option<String>,
     },
     /// Measure: `bench ingest` drives concurrent MLLP senders against a fresh server.
     Bench {
@@ -192,6 +212,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 Ok(ExitCode::from(64))
             }
         },
+        Command::Firstboot { state_dir, template, medium, console, hostname } => {
+            firstboot::run(&firstboot::Options { state_dir, template, media: medium, consoles: console, hostname })?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Bench { what } => runtime()?.block_on(bench::run(what)),
     }
 }

@@ -8,6 +8,8 @@
 //!   given (mutual TLS).
 //! - [`load_certs`] and [`load_key`] read PEM files; a private key that group or others can read
 //!   is refused, as the MHLW security guideline expects keys to be readable by their service only.
+//! - [`new_key_and_csr`] makes the appliance's own key (ECDSA P-256) and a certificate signing
+//!   request for the regional CA, at first boot; the key never leaves the box.
 //! - [`server_name`] checks a peer name (DNS name or IP address) once, when the configuration is
 //!   read, rather than at the first connection.
 //!
@@ -40,6 +42,9 @@ pub enum TlsError {
     /// The peer name is neither a DNS name nor an IP address.
     #[error("{0:?} is not a valid TLS server name (a DNS name or an IP address)")]
     ServerName(String),
+    /// Key or request generation failed.
+    #[error("generating the key or certificate request: {0}")]
+    Csr(String),
     /// rustls refused the combination (for example a key that does not match the certificate).
     #[error("TLS configuration: {0}")]
     Rustls(#[from] rustls::Error),
@@ -115,6 +120,33 @@ pub fn client_config(ca_file: &Path, identity: Option<&Identity>) -> Result<Arc<
 
 #[cfg(test)]
 mod tests;
+
+/// A new private key and the certificate signing request (PKCS#10) that names it.
+#[derive(Debug)]
+pub struct KeyAndCsr {
+    /// The private key, PKCS#8 PEM. Write it with mode 600.
+    pub key_pem: String,
+    /// The request, PEM, for the regional CA.
+    pub csr_pem: String,
+    /// SHA-256 of the public key (SubjectPublicKeyInfo DER), hex: what the CA's operator compares
+    /// over the phone with what the box's console shows.
+    pub public_key_sha256: String,
+}
+
+/// Generates an ECDSA P-256 key and a CSR with `common_name` and the DNS names / IP addresses in
+/// `names` as subject alternative names.
+pub fn new_key_and_csr(common_name: &str, names: &[String]) -> Result<KeyAndCsr, TlsError> {
+    let csr_err = |e: rcgen::Error| TlsError::Csr(e.to_string());
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).map_err(csr_err)?;
+    let mut params = rcgen::CertificateParams::new(names.to_vec()).map_err(csr_err)?;
+    params.distinguished_name = rcgen::DistinguishedName::new();
+    params.distinguished_name.push(rcgen::DnType::CommonName, common_name);
+    let csr = params.serialize_request(&key).map_err(csr_err)?;
+    let spki = rcgen::PublicKeyData::subject_public_key_info(&key);
+    use sha2::Digest;
+    let public_key_sha256 = sha2::Sha256::digest(&spki).iter().map(|b| format!("{b:02x}")).collect();
+    Ok(KeyAndCsr { key_pem: key.serialize_pem(), csr_pem: csr.pem().map_err(csr_err)?, public_key_sha256 })
+}
 
 #[cfg(any(test, feature = "test-pki"))]
 pub mod test_pki;

@@ -105,3 +105,44 @@ fn refuses_keys_others_can_read_and_files_that_hold_no_certificate() {
     assert!(e.contains("absent.pem"), "{e}");
     assert!(server_name("not a name").is_err());
 }
+
+#[test]
+fn a_csr_for_the_appliance_names_it_and_its_key() {
+    let made = new_key_and_csr("hakobune-0f3a9c2e", &["hakobune-0f3a9c2e.region.example.jp".into()]).unwrap();
+    assert!(made.key_pem.starts_with("-----BEGIN PRIVATE KEY-----"));
+    assert!(made.csr_pem.starts_with("-----BEGIN CERTIFICATE REQUEST-----"));
+    assert_eq!(made.public_key_sha256.len(), 64);
+    // openssl, an independent implementation, checks the request's self-signature and reads it.
+    let dir = tempfile::tempdir().unwrap();
+    let csr = dir.path().join("req.pem");
+    std::fs::write(&csr, &made.csr_pem).unwrap();
+    let out = std::process::Command::new("openssl")
+        .args(["req", "-verify", "-noout", "-text", "-in"])
+        .arg(&csr)
+        .output()
+        .expect("openssl (installed by the README's test command)");
+    let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("CN=hakobune-0f3a9c2e") || text.contains("CN = hakobune-0f3a9c2e"), "{text}");
+    assert!(text.contains("DNS:hakobune-0f3a9c2e.region.example.jp"), "{text}");
+    assert!(text.contains("prime256v1") || text.contains("P-256"), "{text}");
+    // The fingerprint the console shows is the one openssl computes from the request.
+    let pubkey = dir.path().join("pub.pem");
+    let ok = std::process::Command::new("openssl")
+        .args(["req", "-pubkey", "-noout", "-in"])
+        .arg(&csr)
+        .stdout(std::fs::File::create(&pubkey).unwrap())
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("openssl pkey -pubin -outform DER -in {} | openssl dgst -sha256 -r", pubkey.display()))
+        .output()
+        .unwrap();
+    let digest = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(digest.split_whitespace().next(), Some(made.public_key_sha256.as_str()), "{digest}");
+    // A second request has a different key.
+    let again = new_key_and_csr("hakobune-0f3a9c2e", &[]).unwrap();
+    assert_ne!(again.public_key_sha256, made.public_key_sha256);
+}

@@ -9,6 +9,7 @@ mod bad_input;
 mod cli;
 mod crash;
 mod demo;
+mod firstboot;
 mod health;
 mod samples;
 mod systemd;
