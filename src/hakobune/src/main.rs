@@ -109,6 +109,16 @@ enum Command {
         #[arg(long)]
         hostname: Option<String>,
     },
+    /// Check that the running server is healthy (used before an update is accepted): its
+    /// /healthz answers "ok" within --wait seconds. Exit status 0 when healthy.
+    SelfCheck {
+        /// The server's configuration (for its HTTP address).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Seconds to keep trying.
+        #[arg(long, default_value_t = 120)]
+        wait: u64,
+    },
     /// Measure: `bench ingest` drives concurrent MLLP senders against a fresh server.
     Bench {
         #[command(subcommand)]
@@ -216,6 +226,43 @@ fn run(cli: Cli) -> Result<ExitCode> {
             firstboot::run(&firstboot::Options { state_dir, template, media: medium, consoles: console, hostname })?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::SelfCheck { config, wait } => {
+            let cfg = match &config {
+                Some(path) => Config::load(path).with_context(|| format!("reading {}", path.display()))?,
+                None => Config::default(),
+            };
+            runtime()?.block_on(self_check(cfg.server.http_listen, Duration::from_secs(wait)))
+        }
         Command::Bench { what } => runtime()?.block_on(bench::run(what)),
+    }
+}
+
+/// Polls /healthz until it says "ok" or `wait` runs out.
+async fn self_check(listen: SocketAddr, wait: Duration) -> Result<ExitCode> {
+    let mut addr = listen;
+    if addr.ip().is_unspecified() {
+        addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+    }
+    let url = format!("http://{addr}/healthz");
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(5)).build()?;
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        let last = match client.get(&url).send().await {
+            Ok(r) => {
+                let code = r.status();
+                let body: serde_json::Value = r.json().await.unwrap_or_default();
+                if code.is_success() && body["status"] == "ok" {
+                    println!("self-check: healthy ({url}: ok, version {})", body["version"].as_str().unwrap_or("?"));
+                    return Ok(ExitCode::SUCCESS);
+                }
+                format!("{code}: {body}")
+            }
+            Err(e) => e.to_string(),
+        };
+        if tokio::time::Instant::now() >= deadline {
+            eprintln!("self-check: NOT healthy after {wait:?} ({url}: {last})");
+            return Ok(ExitCode::from(1));
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
     }
 }

@@ -42,3 +42,18 @@ fn configuration_is_checked_before_anything_starts() {
     let out = Command::new(bin()).args(["serve", "--config"]).arg(&bad).output().unwrap();
     assert_eq!(out.status.code(), Some(64), "serve must refuse a bad configuration before binding");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn self_check_passes_for_a_running_server_and_fails_without_one() {
+    let mut server = Server::start("", &sample_facility());
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("c.toml");
+    std::fs::write(&cfg, format!("[server]\nhttp_listen = \"{}\"\n", server.http)).unwrap();
+    let out = Command::new(bin()).args(["self-check", "--wait", "10", "--config"]).arg(&cfg).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("healthy"));
+    assert!(server.stop().success());
+    let out = Command::new(bin()).args(["self-check", "--wait", "1", "--config"]).arg(&cfg).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("NOT healthy"));
+}
