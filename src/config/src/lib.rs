@@ -77,6 +77,10 @@ pub struct ServerConfig {
     pub volume_label: String,
     /// Seconds between RAID/disk/free-space checks. Default 60.
     pub health_check_interval_secs: u64,
+    /// The firmware slots' status as `hakobune firmware status --json` wrote it (on the appliance
+    /// a root service does, at boot, to `/run/hakobune-firmware/status.json`). Shown in
+    /// `/api/v1/appliance/status`. Default: none (not an appliance).
+    pub firmware_status_file: Option<PathBuf>,
 }
 
 impl Default for ServerConfig {
@@ -94,6 +98,7 @@ impl Default for ServerConfig {
             free_space_floor_mib: 256,
             volume_label: "STD01".into(),
             health_check_interval_secs: 60,
+            firmware_status_file: None,
         }
     }
 }

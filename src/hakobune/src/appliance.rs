@@ -66,6 +66,8 @@ pub struct Appliance {
     pub health: Mutex<Option<hakobune_health::HealthReport>>,
     book: Mutex<AlarmBook>,
     gauges: Gauges,
+    /// `server.firmware_status_file`.
+    pub firmware_status_file: Option<std::path::PathBuf>,
     /// Alarm changes for the webhook sender, when one is configured.
     events: Option<tokio::sync::mpsc::UnboundedSender<serde_json::Value>>,
 }
@@ -157,6 +159,7 @@ impl Appliance {
             health: Mutex::new(None),
             book: Mutex::new(AlarmBook::default()),
             gauges,
+            firmware_status_file: None,
             events,
         }
     }
@@ -277,6 +280,20 @@ impl Appliance {
         }
     }
 
+    /// The firmware slots, read at each request (a small file that changes only at boot).
+    fn firmware(&self) -> serde_json::Value {
+        let Some(path) = &self.firmware_status_file else {
+            return serde_json::Value::Null;
+        };
+        match std::fs::read(path)
+            .map_err(|e| e.to_string())
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).map_err(|e| e.to_string()))
+        {
+            Ok(v) => v,
+            Err(e) => serde_json::json!({ "error": format!("{}: {e}", path.display()) }),
+        }
+    }
+
     /// `GET /api/v1/appliance/status`.
     pub fn status_json(&self) -> serde_json::Value {
         let book = self.book.lock().unwrap_or_else(|p| p.into_inner());
@@ -286,6 +303,7 @@ impl Appliance {
             "health": *self.health.lock().unwrap_or_else(|p| p.into_inner()),
             "storage": self.store.status(),
             "last_start": self.last_start,
+            "firmware": self.firmware(),
             "alarms": active,
             "cleared_alarms": book.cleared,
         })

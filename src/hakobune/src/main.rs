@@ -119,10 +119,31 @@ enum Command {
         #[arg(long, default_value_t = 120)]
         wait: u64,
     },
+    /// Firmware slots (A/B) and the last update: `firmware status`.
+    Firmware {
+        #[command(subcommand)]
+        what: FirmwareCommand,
+    },
     /// Measure: `bench ingest` drives concurrent MLLP senders against a fresh server.
     Bench {
         #[command(subcommand)]
         what: bench::BenchCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum FirmwareCommand {
+    /// Which slot runs which version, and whether the last update was kept or rolled back.
+    Status {
+        /// Mount point of the EFI system partition.
+        #[arg(long, default_value = "/efi")]
+        esp: PathBuf,
+        /// Kernel command line of the running system.
+        #[arg(long, default_value = "/proc/cmdline")]
+        cmdline: PathBuf,
+        /// Print JSON (what the server shows in /api/v1/appliance/status).
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -233,6 +254,18 @@ fn run(cli: Cli) -> Result<ExitCode> {
             };
             runtime()?.block_on(self_check(cfg.server.http_listen, Duration::from_secs(wait)))
         }
+        Command::Firmware { what: FirmwareCommand::Status { esp, cmdline, json } } => {
+            let entries = hakobune_firmware::read_entries(&esp)?;
+            let cmdline =
+                std::fs::read_to_string(&cmdline).with_context(|| format!("reading {}", cmdline.display()))?;
+            let st = hakobune_firmware::status(entries, hakobune_firmware::booted_slot(&cmdline));
+            if json {
+                println!("{}", serde_json::to_string_pretty(&st)?);
+            } else {
+                print_firmware(&st);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Bench { what } => runtime()?.block_on(bench::run(what)),
     }
 }
@@ -265,4 +298,34 @@ async fn self_check(listen: SocketAddr, wait: Duration) -> Result<ExitCode> {
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
+}
+
+fn print_firmware(st: &hakobune_firmware::FirmwareStatus) {
+    use hakobune_firmware::{BootState, LastUpdate};
+    let unknown = "?".to_owned();
+    println!(
+        "稼働中 / running: slot {} version {}",
+        st.booted_slot.as_ref().unwrap_or(&unknown),
+        st.running_version.map(|v| v.to_string()).unwrap_or(unknown.clone())
+    );
+    for e in &st.slots {
+        let boot = match e.boot {
+            BootState::Good => "good / 正常".to_owned(),
+            BootState::Trying { left, done } => format!("on trial / 試行中 ({done} boots tried, {left} left)"),
+            BootState::Bad { done } => format!("failed / 失敗 (after {done} boots)"),
+        };
+        println!("  slot {}: {}  {boot}  [{}]", e.slot, e.version, e.file);
+    }
+    let last = match &st.last_update {
+        LastUpdate::None => "none (factory image) / 更新履歴なし".to_owned(),
+        LastUpdate::Kept { version } => format!("{version} installed and kept / 適用済み"),
+        LastUpdate::OnTrial { version, boots_left } => {
+            format!("{version} on trial, {boots_left} boots left / 試行中（自己診断待ち）")
+        }
+        LastUpdate::Pending { version } => format!("{version} written, waiting for a reboot / 再起動待ち"),
+        LastUpdate::RolledBack { failed, attempts, running } => format!(
+            "{failed} FAILED after {attempts} boots; rolled back to {running} / 更新失敗、{running} に自動で戻しました"
+        ),
+    };
+    println!("最後の更新 / last update: {last}");
 }

@@ -97,14 +97,10 @@ pub async fn start(config: Config) -> Result<Running> {
         tokio::spawn(crate::appliance::webhook_sender(url, rx));
         tx
     });
-    let appliance = Arc::new(Appliance::new(
-        &mut registry,
-        config.ups.is_some(),
-        store.clone(),
-        gate.clone(),
-        recovery_json.clone(),
-        events,
-    ));
+    let mut appliance =
+        Appliance::new(&mut registry, config.ups.is_some(), store.clone(), gate.clone(), recovery_json.clone(), events);
+    appliance.firmware_status_file = config.server.firmware_status_file.clone();
+    let appliance = Arc::new(appliance);
     let registry = Arc::new(registry);
 
     let ingest =

@@ -57,3 +57,45 @@ async fn self_check_passes_for_a_running_server_and_fails_without_one() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("NOT healthy"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn firmware_status_reads_the_boot_entries_and_the_server_shows_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let entries = dir.path().join("esp/loader/entries");
+    std::fs::create_dir_all(&entries).unwrap();
+    let entry = |slot: &str, version: &str| {
+        let s = slot.to_lowercase();
+        format!(
+            "title Hakobune {version} ({slot})\nversion {version}\nsort-key hakobune\nefi /EFI/hakobune/{s}.efi\n\
+             options root=PARTLABEL=root-{s} rauc.slot={slot} ro\n"
+        )
+    };
+    std::fs::write(entries.join("hakobune-a.conf"), entry("A", "2026.11.0")).unwrap();
+    std::fs::write(entries.join("hakobune-b+0-3.conf"), entry("B", "2026.12.0")).unwrap();
+    let cmdline = dir.path().join("cmdline");
+    std::fs::write(&cmdline, "root=PARTLABEL=root-a rauc.slot=A ro quiet\n").unwrap();
+    let status = |json: bool| {
+        let mut c = Command::new(bin());
+        c.args(["firmware", "status", "--esp"]).arg(dir.path().join("esp")).arg("--cmdline").arg(&cmdline);
+        if json {
+            c.arg("--json");
+        }
+        let out = c.output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let text = status(false);
+    assert!(text.contains("2026.12.0 FAILED after 3 boots; rolled back to 2026.11.0"), "{text}");
+    assert!(text.contains("更新失敗"), "{text}");
+    let json_file = dir.path().join("firmware.json");
+    std::fs::write(&json_file, status(true)).unwrap();
+
+    let server = Server::start(&format!("firmware_status_file = {json_file:?}\n"), &sample_facility());
+    let s = server.get_json("/api/v1/appliance/status").await;
+    assert_eq!(s["firmware"]["booted_slot"], "A", "{s}");
+    assert_eq!(s["firmware"]["last_update"]["result"], "rolled-back", "{s}");
+    assert_eq!(s["firmware"]["last_update"]["failed"], "2026.12.0", "{s}");
+    // Not an appliance: no firmware section.
+    let plain = Server::start("", &sample_facility());
+    assert!(plain.get_json("/api/v1/appliance/status").await["firmware"].is_null());
+}
