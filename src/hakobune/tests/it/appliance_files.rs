@@ -130,3 +130,128 @@ fn smart_snapshot_script_finds_the_md_member_disks() {
         assert_eq!(v["device"], format!("/dev/{}", n.trim_end_matches(".json")));
     }
 }
+
+/// The RAUC bootloader backend on a stand-in ESP: an update is written to the other slot, boots on
+/// trial, and either is blessed or, after its tries run out, leaves the box on the old slot; the
+/// status the server shows follows each step.
+#[test]
+fn rauc_bootloader_backend_updates_on_trial_and_falls_back() {
+    let tmp = tempfile::tempdir().unwrap();
+    let esp = tmp.path().join("esp");
+    let cmdline = tmp.path().join("cmdline");
+    let slot_dir = tmp.path().join("slot");
+    std::fs::create_dir_all(slot_dir.join("usr/lib/hakobune/boot")).unwrap();
+    std::fs::write(slot_dir.join("usr/lib/hakobune/boot/hakobune.efi"), b"MZ new kernel").unwrap();
+    let backend = |args: &[&str], version: &str| {
+        std::fs::write(slot_dir.join("usr/lib/os-release"), format!("ID=debian\nIMAGE_VERSION=\"{version}\"\n"))
+            .unwrap();
+        Command::new(repo().join("image-build/bin/rauc-bootloader"))
+            .args(args)
+            .env("HAKOBUNE_ESP", &esp)
+            .env("HAKOBUNE_SLOT_DIR", &slot_dir)
+            .env("HAKOBUNE_CMDLINE", &cmdline)
+            .output()
+            .unwrap()
+    };
+    let ok = |args: &[&str], version: &str| {
+        let out = backend(args, version);
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    };
+    let status = || {
+        let out = Command::new(crate::harness::bin())
+            .args(["firmware", "status", "--json", "--esp"])
+            .arg(&esp)
+            .arg("--cmdline")
+            .arg(&cmdline)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let entries = || {
+        let mut v: Vec<String> = std::fs::read_dir(esp.join("loader/entries"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+
+    // Factory state: slot A written and blessed by the image build.
+    ok(&["set-primary", "A"], "2026.11.0");
+    ok(&["set-state", "A", "good"], "2026.11.0");
+    std::fs::write(&cmdline, "root=PARTLABEL=root-a rauc.slot=A ro\n").unwrap();
+    assert_eq!(entries(), ["hakobune-a.conf"]);
+    assert_eq!(ok(&["get-current"], ""), "A");
+    assert_eq!(ok(&["get-state", "B"], ""), "bad");
+    assert_eq!(status()["last_update"]["result"], "none");
+
+    // RAUC installs 2026.12.0 into B: first unbootable, then written, then primary on trial.
+    ok(&["set-state", "B", "bad"], "");
+    ok(&["set-primary", "B"], "2026.12.0");
+    assert_eq!(entries(), ["hakobune-a.conf", "hakobune-b+3.conf"]);
+    assert_eq!(ok(&["get-primary"], ""), "B");
+    let entry = std::fs::read_to_string(esp.join("loader/entries/hakobune-b+3.conf")).unwrap();
+    assert!(entry.contains("options root=PARTLABEL=root-b rauc.slot=B ro"), "{entry}");
+    assert_eq!(std::fs::read(esp.join("EFI/hakobune/b.efi")).unwrap(), b"MZ new kernel");
+    assert_eq!(status()["last_update"]["result"], "pending");
+
+    // Three boots of B without passing the self-check: systemd-boot leaves +0-3 and boots A.
+    std::fs::rename(esp.join("loader/entries/hakobune-b+3.conf"), esp.join("loader/entries/hakobune-b+0-3.conf"))
+        .unwrap();
+    assert_eq!(ok(&["get-primary"], ""), "A");
+    assert_eq!(ok(&["get-state", "B"], ""), "bad");
+    let s = status();
+    assert_eq!(s["last_update"]["result"], "rolled-back", "{s}");
+    assert_eq!(s["last_update"]["failed"], "2026.12.0");
+    assert_eq!(s["running_version"], "2026.11.0");
+
+    // A fixed 2026.12.1 goes the same way and is blessed after its first boot.
+    ok(&["set-state", "B", "bad"], "");
+    assert_eq!(entries(), ["hakobune-a.conf"]);
+    ok(&["set-primary", "B"], "2026.12.1");
+    std::fs::rename(esp.join("loader/entries/hakobune-b+3.conf"), esp.join("loader/entries/hakobune-b+2-1.conf"))
+        .unwrap();
+    std::fs::write(&cmdline, "root=PARTLABEL=root-b rauc.slot=B ro\n").unwrap();
+    assert_eq!(status()["last_update"]["result"], "on-trial");
+    ok(&["set-state", "B", "good"], "");
+    assert_eq!(entries(), ["hakobune-a.conf", "hakobune-b.conf"]);
+    let s = status();
+    assert_eq!((s["last_update"]["result"].as_str(), s["running_version"].as_str()), (Some("kept"), Some("2026.12.1")));
+
+    // No downgrades, and nothing but the version scheme.
+    ok(&["set-state", "A", "bad"], "");
+    for (version, why) in
+        [("2026.11.5", "not newer"), ("2026.12.1", "not newer"), ("12.0", "no valid firmware version")]
+    {
+        let out = backend(&["set-primary", "A"], version);
+        assert!(!out.status.success(), "{version} accepted");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(why),
+            "{version}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert_eq!(ok(&["get-primary"], ""), "B");
+}
+
+#[test]
+fn boot_check_and_firmware_status_units_verify() {
+    let dir = repo().join("image-build/systemd");
+    for unit in ["hakobune-boot-check.service", "hakobune-firmware-status.service", "hakobune-firmware-status.timer"] {
+        let out = Command::new("systemd-analyze").args(["verify", "--man=no"]).arg(dir.join(unit)).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let complaints: Vec<_> = stderr
+            .lines()
+            .filter(|l| {
+                !l.contains("/usr/libexec/hakobune")
+                    && !l.contains("/usr/bin/hakobune")
+                    && !l.contains("is not executable")
+                    && !l.contains("hakobune.service")
+                    && !l.trim().is_empty()
+            })
+            .collect();
+        assert!(complaints.is_empty(), "{unit}: {complaints:?}");
+    }
+}
