@@ -8,7 +8,7 @@
 //! systemd-bless-boot drop the counter (the update is kept); three failed boots leave `+0-3`, an
 //! entry systemd-boot sorts last, so the box is back on the old slot by itself.
 //!
-//! - [`Version`] is the scheme `YYYY.MM.N` (year, month, release of that month).
+//! - [`Version`] is the scheme `YYYY.M.N` (year, month, release of that month).
 //! - [`parse_entry`] reads one entry file; [`read_entries`] a whole ESP.
 //! - [`status`] turns entries plus the booted slot into a [`FirmwareStatus`]: per-slot state and
 //!   the last update's outcome (kept, on trial, rolled back).
@@ -23,7 +23,9 @@ use std::path::Path;
 
 use serde::Serialize;
 
-/// A firmware version, `YYYY.MM.N` (serialized as that string).
+/// A firmware version, `YYYY.M.N`: year, month (1-12, no leading zero), release of that month
+/// (from 0), e.g. `2026.11.0`; also valid semver, as RAUC compares versions. Serialized as that
+/// string.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Version {
     /// Year.
@@ -35,11 +37,13 @@ pub struct Version {
 }
 
 impl Version {
-    /// Parses `YYYY.MM.N`; anything else is `None`.
+    /// Parses `YYYY.M.N`; anything else is `None`.
     pub fn parse(s: &str) -> Option<Version> {
         let mut it = s.trim().split('.');
         let (y, m, n) = (it.next()?, it.next()?, it.next()?);
-        if it.next().is_some() || y.len() != 4 || m.len() != 2 || n.is_empty() {
+        // No leading zeros (the scheme must also be valid semver, which RAUC compares).
+        let canonical = |t: &str| !t.is_empty() && (t == "0" || !t.starts_with('0'));
+        if it.next().is_some() || y.len() != 4 || !canonical(m) || !canonical(n) {
             return None;
         }
         let all_digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
@@ -53,7 +57,7 @@ impl Version {
 
 impl fmt::Display for Version {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:04}.{:02}.{}", self.year, self.month, self.release)
+        write!(f, "{}.{}.{}", self.year, self.month, self.release)
     }
 }
 
@@ -96,7 +100,7 @@ pub struct BootEntry {
     pub boot: BootState,
 }
 
-/// Parses an entry of ours (`hakobune-*.conf` with `rauc.slot=` and a `YYYY.MM.N` version);
+/// Parses an entry of ours (`hakobune-*.conf` with `rauc.slot=` and a `YYYY.M.N` version);
 /// anything else is `None`.
 pub fn parse_entry(file_name: &str, text: &str) -> Option<BootEntry> {
     let stem = file_name.strip_prefix("hakobune-")?.strip_suffix(".conf")?;

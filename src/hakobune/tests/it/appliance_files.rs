@@ -222,9 +222,12 @@ fn rauc_bootloader_backend_updates_on_trial_and_falls_back() {
 
     // No downgrades, and nothing but the version scheme.
     ok(&["set-state", "A", "bad"], "");
-    for (version, why) in
-        [("2026.11.5", "not newer"), ("2026.12.1", "not newer"), ("12.0", "no valid firmware version")]
-    {
+    for (version, why) in [
+        ("2026.11.5", "not newer"),
+        ("2026.12.1", "not newer"),
+        ("12.0", "no valid firmware version"),
+        ("2027.01.0", "no valid firmware version"),
+    ] {
         let out = backend(&["set-primary", "A"], version);
         assert!(!out.status.success(), "{version} accepted");
         assert!(
