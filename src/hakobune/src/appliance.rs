@@ -199,6 +199,17 @@ impl Appliance {
                 alarms.push(Alarm::new(&a.id, severity, a.message_en.clone(), a.message_ja.clone()));
             }
         }
+        let firmware = self.firmware();
+        if firmware["last_update"]["result"] == "rolled-back" {
+            let failed = firmware["last_update"]["failed"].as_str().unwrap_or("?");
+            let running = firmware["last_update"]["running"].as_str().unwrap_or("?");
+            alarms.push(Alarm::new(
+                "firmware-rolled-back",
+                "warning",
+                format!("firmware update to {failed} failed its boot check; the appliance went back to {running}"),
+                format!("ファームウェア {failed} への更新は起動確認に失敗したため、{running} に自動で戻しました"),
+            ));
+        }
         let status = self.store.status();
         if let Some(f) = &status.fatal {
             alarms.push(Alarm::new(

@@ -95,6 +95,13 @@ async fn firmware_status_reads_the_boot_entries_and_the_server_shows_it() {
     assert_eq!(s["firmware"]["booted_slot"], "A", "{s}");
     assert_eq!(s["firmware"]["last_update"]["result"], "rolled-back", "{s}");
     assert_eq!(s["firmware"]["last_update"]["failed"], "2026.12.0", "{s}");
+    let s = server
+        .wait_for_status("rollback alarm", |s| {
+            s["alarms"].as_array().unwrap().iter().any(|a| a["id"] == "firmware-rolled-back")
+        })
+        .await;
+    let alarm = s["alarms"].as_array().unwrap().iter().find(|a| a["id"] == "firmware-rolled-back").unwrap().clone();
+    assert!(alarm["message_ja"].as_str().unwrap().contains("2026.11.0 に自動で戻しました"), "{alarm}");
     // Not an appliance: no firmware section.
     let plain = Server::start("", &sample_facility());
     assert!(plain.get_json("/api/v1/appliance/status").await["firmware"].is_null());
