@@ -24,6 +24,10 @@ if ! [ -x /lib/nut/upsd ] || ! [ -x /lib/nut/dummy-ups ] || ! [ -x /usr/bin/cert
 fi
 echo "NUT $(/lib/nut/upsd -V 2>&1 | head -1)"
 
+step "shellcheck (appliance scripts)"
+command -v shellcheck >/dev/null || { apt-get update -qq; apt-get install -y -qq shellcheck >/dev/null; }
+shellcheck --severity=warning image-build/bin/* hw-tests/firmware-signing.sh firmware/make-*
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 

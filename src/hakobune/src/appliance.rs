@@ -210,6 +210,16 @@ impl Appliance {
                 format!("ファームウェア {failed} への更新は起動確認に失敗したため、{running} に自動で戻しました"),
             ));
         }
+        if matches!(firmware["last_install"]["result"].as_str(), Some("refused" | "failed")) {
+            let bundle = firmware["last_install"]["bundle"].as_str().unwrap_or("");
+            let why = firmware["last_install"]["message"].as_str().unwrap_or("");
+            alarms.push(Alarm::new(
+                "firmware-update-refused",
+                "warning",
+                format!("the firmware bundle {bundle} was refused and nothing was installed: {why}"),
+                format!("ファームウェア更新 {bundle} は拒否されました（何も書き込んでいません）: {why}"),
+            ));
+        }
         let status = self.store.status();
         if let Some(f) = &status.fatal {
             alarms.push(Alarm::new(

@@ -141,6 +141,9 @@ enum FirmwareCommand {
         /// Kernel command line of the running system.
         #[arg(long, default_value = "/proc/cmdline")]
         cmdline: PathBuf,
+        /// The record the update-from-medium script keeps of the last bundle it tried.
+        #[arg(long, default_value = "/var/lib/hakobune/firmware/last-install.json")]
+        install_record: PathBuf,
         /// Print JSON (what the server shows in /api/v1/appliance/status).
         #[arg(long)]
         json: bool,
@@ -254,15 +257,31 @@ fn run(cli: Cli) -> Result<ExitCode> {
             };
             runtime()?.block_on(self_check(cfg.server.http_listen, Duration::from_secs(wait)))
         }
-        Command::Firmware { what: FirmwareCommand::Status { esp, cmdline, json } } => {
+        Command::Firmware { what: FirmwareCommand::Status { esp, cmdline, install_record, json } } => {
             let entries = hakobune_firmware::read_entries(&esp)?;
             let cmdline =
                 std::fs::read_to_string(&cmdline).with_context(|| format!("reading {}", cmdline.display()))?;
             let st = hakobune_firmware::status(entries, hakobune_firmware::booted_slot(&cmdline));
+            // Absent until a bundle has been offered.
+            let last_install = std::fs::read(&install_record).ok().map(|b| {
+                serde_json::from_slice::<serde_json::Value>(&b)
+                    .unwrap_or_else(|e| serde_json::json!({"error": e.to_string()}))
+            });
             if json {
-                println!("{}", serde_json::to_string_pretty(&st)?);
+                let mut v = serde_json::to_value(&st)?;
+                v["last_install"] = last_install.unwrap_or_default();
+                println!("{}", serde_json::to_string_pretty(&v)?);
             } else {
                 print_firmware(&st);
+                if let Some(r) = last_install {
+                    println!(
+                        "最後の更新媒体 / last bundle offered: {} {} ({}) {}",
+                        r["at"].as_str().unwrap_or("?"),
+                        r["bundle"].as_str().unwrap_or(""),
+                        r["result"].as_str().unwrap_or("?"),
+                        r["message"].as_str().unwrap_or("")
+                    );
+                }
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -242,7 +242,12 @@ fn rauc_bootloader_backend_updates_on_trial_and_falls_back() {
 #[test]
 fn boot_check_and_firmware_status_units_verify() {
     let dir = repo().join("image-build/systemd");
-    for unit in ["hakobune-boot-check.service", "hakobune-firmware-status.service", "hakobune-firmware-status.timer"] {
+    for unit in [
+        "hakobune-boot-check.service",
+        "hakobune-firmware-status.service",
+        "hakobune-firmware-status.timer",
+        "hakobune-firstboot.service",
+    ] {
         let out = Command::new("systemd-analyze").args(["verify", "--man=no"]).arg(dir.join(unit)).output().unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
         let complaints: Vec<_> = stderr

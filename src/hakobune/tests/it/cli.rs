@@ -77,6 +77,7 @@ async fn firmware_status_reads_the_boot_entries_and_the_server_shows_it() {
     let status = |json: bool| {
         let mut c = Command::new(bin());
         c.args(["firmware", "status", "--esp"]).arg(dir.path().join("esp")).arg("--cmdline").arg(&cmdline);
+        c.arg("--install-record").arg(dir.path().join("last-install.json"));
         if json {
             c.arg("--json");
         }
@@ -84,7 +85,14 @@ async fn firmware_status_reads_the_boot_entries_and_the_server_shows_it() {
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         String::from_utf8(out.stdout).unwrap()
     };
+    assert!(status(true).contains("\"last_install\": null"));
+    std::fs::write(
+        dir.path().join("last-install.json"),
+        r#"{"at": "2026-12-01T01:02:03Z", "result": "refused", "bundle": "hakobune-2026.12.1.raucb", "message": "signature verification failed"}"#,
+    )
+    .unwrap();
     let text = status(false);
+    assert!(text.contains("hakobune-2026.12.1.raucb (refused) signature verification failed"), "{text}");
     assert!(text.contains("2026.12.0 FAILED after 3 boots; rolled back to 2026.11.0"), "{text}");
     assert!(text.contains("更新失敗"), "{text}");
     let json_file = dir.path().join("firmware.json");
@@ -102,6 +110,8 @@ async fn firmware_status_reads_the_boot_entries_and_the_server_shows_it() {
         .await;
     let alarm = s["alarms"].as_array().unwrap().iter().find(|a| a["id"] == "firmware-rolled-back").unwrap().clone();
     assert!(alarm["message_ja"].as_str().unwrap().contains("2026.11.0 に自動で戻しました"), "{alarm}");
+    let refused = s["alarms"].as_array().unwrap().iter().find(|a| a["id"] == "firmware-update-refused").unwrap();
+    assert!(refused["message_en"].as_str().unwrap().contains("signature verification failed"), "{refused}");
     // Not an appliance: no firmware section.
     let plain = Server::start("", &sample_facility());
     assert!(plain.get_json("/api/v1/appliance/status").await["firmware"].is_null());
