@@ -54,6 +54,6 @@ pub use table::{
     DATA_TYPE_TABLE, DataType, DataTypeEntry, UnknownDataType, entries_for_message, entry_for, is_known_message_code,
 };
 pub use transaction::{
-    HEADER_MARKER, HEADER_VERSION, TransactionHeader, TransactionHeaderError, parse_transaction_file_name,
-    transaction_file_name, transaction_header,
+    HEADER_MARKER, HEADER_VERSION, HeaderFields, TransactionHeader, TransactionHeaderError,
+    parse_transaction_file_name, transaction_file_name, transaction_header,
 };

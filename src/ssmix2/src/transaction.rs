@@ -121,21 +121,64 @@ impl TransactionHeader {
     }
 }
 
-impl fmt::Display for TransactionHeader {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
+/// The fields of a header line as text, in their order on the line: what a writer that keeps
+/// them as strings (the store's index entries) formats with [`HeaderFields::line`], the same way
+/// [`TransactionHeader`] displays.
+#[derive(Debug, Clone, Copy)]
+pub struct HeaderFields<'a> {
+    /// Header version ([`HEADER_VERSION`] for what this crate writes).
+    pub version: &'a str,
+    /// 医療施設ID.
+    pub facility_id: &'a str,
+    /// 患者ID.
+    pub patient_id: &'a str,
+    /// 診療日 (`YYYYMMDD` or `-`).
+    pub care_date: &'a str,
+    /// データ種別 (e.g. `ADT-00`).
+    pub data_type: &'a str,
+    /// オーダNo (or `-`).
+    pub order_number: &'a str,
+    /// `INS` or `DEL`.
+    pub processing: &'a str,
+    /// 診療科 (or `-`).
+    pub department: &'a str,
+    /// トランザクション日時, 17 digits.
+    pub transaction_time: &'a str,
+}
+
+impl HeaderFields<'_> {
+    /// The `#SSMIX,2.00,…` line (no line terminator).
+    pub fn line(&self) -> String {
+        format!(
             "{HEADER_MARKER},{},{},{},{},{},{},{},{},{}",
             self.version,
             self.facility_id,
-            self.key.patient_id,
-            self.key.care_date,
-            self.key.data_type,
-            self.key.order_number,
+            self.patient_id,
+            self.care_date,
+            self.data_type,
+            self.order_number,
             self.processing,
             self.department,
             self.transaction_time
         )
+    }
+}
+
+impl fmt::Display for TransactionHeader {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let line = HeaderFields {
+            version: &self.version,
+            facility_id: &self.facility_id,
+            patient_id: &self.key.patient_id.to_string(),
+            care_date: &self.key.care_date.to_string(),
+            data_type: &self.key.data_type.to_string(),
+            order_number: &self.key.order_number.to_string(),
+            processing: &self.processing.to_string(),
+            department: &self.department.to_string(),
+            transaction_time: &self.transaction_time.to_string(),
+        }
+        .line();
+        f.write_str(&line)
     }
 }
 

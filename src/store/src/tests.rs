@@ -108,6 +108,11 @@ async fn versions_duplicates_collisions_and_transaction_storage() {
     let headers: Vec<_> = tr.split('\r').filter(|l| l.starts_with("#SSMIX")).collect();
     assert_eq!(headers.len(), 4);
     assert_eq!(headers[3], format!("#SSMIX,2.00,1234567890,9999013,20110701,OMP-01,{other},DEL,01,20110701120000000"));
+    // Every header reads back with the SS-MIX2 crate's parser.
+    for h in &headers {
+        let parsed = hakobune_ssmix2::TransactionHeader::parse(h).unwrap();
+        assert_eq!(parsed.to_string(), *h);
+    }
 
     let (store, report) = Store::open(Layout::new(dir.path()), opts()).unwrap();
     assert!(report.previous_shutdown_clean);

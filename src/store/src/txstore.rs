@@ -29,17 +29,18 @@ struct FileState {
 
 /// The `#SSMIX` header line of a record (guideline: transaction storage header).
 pub fn header_line(e: &Entry) -> String {
-    format!(
-        "#SSMIX,2.00,{},{},{},{},{},{},{},{}",
-        e.facility_id,
-        e.patient_id,
-        e.order_date,
-        e.data_kind,
-        e.order_no,
-        e.processing.as_str(),
-        e.enter_org_cd,
-        e.transaction_datetime
-    )
+    hakobune_ssmix2::HeaderFields {
+        version: hakobune_ssmix2::HEADER_VERSION,
+        facility_id: &e.facility_id,
+        patient_id: &e.patient_id,
+        care_date: &e.order_date,
+        data_type: &e.data_kind,
+        order_number: &e.order_no,
+        processing: e.processing.as_str(),
+        department: &e.enter_org_cd,
+        transaction_time: &e.transaction_datetime,
+    }
+    .line()
 }
 
 /// ts17 (YYYYMMDDHHMMSSfff) of an RFC 3339 local timestamp such as `2026-11-25T20:41:03.123+09:00`.
