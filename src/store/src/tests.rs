@@ -4,30 +4,7 @@ use hakobune_index::{Entry, Index, Processing};
 
 use crate::*;
 
-fn entry(order: &str, ts: &str, processing: Processing, control: &str) -> Entry {
-    let key_prefix = format!("9999013_20110701_OMP-01_{order}_");
-    Entry {
-        volume_label: String::new(),
-        facility_id: "1234567890".into(),
-        patient_id: "9999013".into(),
-        order_date: "20110701".into(),
-        data_kind: "OMP-01".into(),
-        order_no: order.into(),
-        processing,
-        enter_org_cd: "01".into(),
-        transaction_datetime: ts.into(),
-        out_rel_directory: "999/901/9999013/20110701/OMP-01".into(),
-        stem: format!("{key_prefix}{ts}_01"),
-        key_prefix,
-        control_id: control.into(),
-        message_type: "RDE^O11".into(),
-        byte_len: 0,
-        sha256: String::new(),
-        wal_seq: 0,
-        received_at: "2026-11-25T10:00:00.000+09:00".into(),
-        extension: String::new(),
-    }
-}
+use hakobune_index::fixtures::omp01 as entry;
 
 fn msg(n: u32) -> Vec<u8> {
     format!("MSH|^~\\&|HIS|SEND|GW|RCV|20110701000000||RDE^O11^RDE_O11|C{n}|P|2.5\rPID|0001||9999013^^^^PI\r")
