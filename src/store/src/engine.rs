@@ -77,7 +77,8 @@ pub enum Outcome {
 pub struct RecoveryReport {
     /// True when the data directory was new (no previous run to recover).
     pub fresh: bool,
-    /// Whether the previous run ended with an orderly shutdown.
+    /// Whether the previous run ended with an orderly shutdown (true for a fresh data directory:
+    /// there was no previous run to lose anything).
     pub previous_shutdown_clean: bool,
     /// Checkpoint found in the index.
     pub checkpoint: u64,
@@ -174,8 +175,9 @@ impl Store {
         let fresh = !layout.index_path().exists();
         let lock = lock_data_dir(&layout)?;
         let marker = root.join(CLEAN_MARKER);
-        let previous_shutdown_clean = marker.exists();
-        if previous_shutdown_clean {
+        let marker_found = marker.exists();
+        let previous_shutdown_clean = marker_found || fresh;
+        if marker_found {
             std::fs::remove_file(&marker).map_err(StoreError::io("remove", &marker))?;
             crate::fsync_dir(&root)?;
         }

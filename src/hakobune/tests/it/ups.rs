@@ -298,8 +298,9 @@ async fn upsd_over_tls_verifies_the_certificate_and_never_falls_back_to_plain_te
 
     let wrong_ca = Server::start("", &with_tls(&stranger.ca_file()));
     let s = wrong_ca
-        .wait_for_status("certificate refused", |s| {
+        .wait_for_status("certificate refused, alarm raised", |s| {
             s["ups"]["last_error"].as_str().is_some_and(|e| e.contains("handshake"))
+                && alarm_ids(s).contains(&"ups-unreachable".to_owned())
         })
         .await;
     assert_eq!(s["ups"]["connected"], false, "{s}");
