@@ -9,18 +9,24 @@
 #   qemu itself: 10.x from the mkosi tools tree when image-build/.cache has it (faster under TCG,
 #   and qemu 7.2's multi-threaded TCG was seen giving a guest an "Oops: int3" during jump-label
 #   patching), else the host's qemu-system-x86 (installed if missing). QEMU_FROM=host|tools.
-# - one test sender is registered for this boot only, through a systemd credential given by SMBIOS
-#   (tmpfiles.extra appends a [[facility]] to /etc/hakobune/hakobune.toml): the image ships none;
+#   Common parts: hw-tests/lib/vm.sh.
+# - first boot as on a real box: a HAKOBUNE-CFG registration medium (small ext4 image, second
+#   virtio disk) holds hakobune-facilities.toml with one test sender; hakobune-firstboot writes
+#   /var/lib/hakobune/etc/hakobune.toml (image template + that facility), keys and the one-time
+#   token, which must appear on the serial console;
 # - waits (BOOT_TIMEOUT, default 180 s) for HAKOBUNE-READY on the serial console (printed by
-#   hakobune-ready.service once hakobune.service reported READY=1), then GET /healthz must answer
-#   with the test facility, and one public SS-MIX2 sample sent with `hakobune send` must get AA;
+#   hakobune-ready.service once hakobune.service reported READY=1; it carries version and slot),
+#   then GET /healthz must answer with the test facility, one public SS-MIX2 sample sent with
+#   `hakobune send` must get AA, and /api/v1/appliance/status must show firmware slot A running the
+#   image's version (hakobune-firmware-status reads the ESP's boot entries);
 # - powers the guest off (ACPI system_powerdown, then `quit` if it does not stop in time).
 # Prints boot-to-ready (qemu start to the READY line). Exits non-zero on any failure, with the
 # tail of the serial log.
 #
 # Knobs: UPS_DRIVER=keep (see below), BOOT_REPORT=1 (the guest prints systemd-analyze time,
 # critical chain, blame, failed units), EXTRA_CMDLINE="...", EXTRA_UNIT=FILE.service,
-# KEEP_LOGS=yes, TCG_THREAD=single|multi.
+# KEEP_LOGS=yes, TCG_THREAD=single|multi, EXPECT_VERSION (default: the image's BUILDINFO/name).
+# shellcheck source-path=SCRIPTDIR
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -40,48 +46,15 @@ fi
 [ -x "$hakobune" ] || { echo "boot.sh: $hakobune missing (cargo build --release -p hakobune)" >&2; exit 2; }
 [ -f "$sample" ] || { echo "boot.sh: sample missing: $sample" >&2; exit 2; }
 
-ovmf_code=/usr/share/OVMF/OVMF_CODE_4M.fd
-ovmf_vars=/usr/share/OVMF/OVMF_VARS_4M.fd
-tools_qemu=$repo/image-build/.cache/mkosi.output/tools/usr/bin/qemu-system-x86_64
-qemu_from=${QEMU_FROM:-auto}
-if [ "$qemu_from" = auto ]; then
-    if [ -x "$tools_qemu" ]; then qemu_from=tools; else qemu_from=host; fi
-fi
-missing=()
-[ -f "$ovmf_code" ] || missing+=(ovmf)
-[ "$qemu_from" = tools ] || command -v qemu-system-x86_64 >/dev/null || missing+=(qemu-system-x86)
-if [ ${#missing[@]} -gt 0 ]; then
-    echo "boot.sh: installing ${missing[*]}" >&2
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
-fi
-command -v curl >/dev/null || { echo "boot.sh: curl missing" >&2; exit 2; }
-
 work=$(mktemp -d /tmp/hakobune-boot.XXXXXX)
-serial=$work/serial.log
-monitor=$work/monitor.sock
-qemu_pid=
 keep=${KEEP_LOGS:-no}
-
-monitor_cmd() {
-    python3 - "$monitor" "$1" <<'EOF' || true
-import socket, sys, time
-s = socket.socket(socket.AF_UNIX)
-s.settimeout(5)
-s.connect(sys.argv[1])
-time.sleep(0.2)
-s.sendall(sys.argv[2].encode() + b"\n")
-time.sleep(0.5)
-s.close()
-EOF
-}
+# shellcheck source=lib/vm.sh
+. "$here/lib/vm.sh"
+export vm_name=boot.sh
 
 cleanup() {
     local rc=$?
-    if [ -n "$qemu_pid" ] && kill -0 "$qemu_pid" 2>/dev/null; then
-        monitor_cmd quit
-        sleep 1
-        kill "$qemu_pid" 2>/dev/null || true
-    fi
+    vm_kill
     if [ "$rc" != 0 ]; then
         echo "---- serial console (last 60 lines): $serial" >&2
         tail -n 60 "$serial" 2>/dev/null | tr -d '\r' >&2 || true
@@ -96,18 +69,11 @@ cleanup() {
 trap cleanup EXIT
 fail() { echo "boot.sh: FAIL: $*" >&2; exit 1; }
 
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-mllp_port=$(free_port)
-http_port=$(free_port)
-while [ "$http_port" = "$mllp_port" ]; do http_port=$(free_port); done
+vm_setup
+expect_version=${EXPECT_VERSION:-$(vm_image_version "$image")}
 
-# The test sender, appended to the guest's configuration by systemd-tmpfiles at this boot only
-# (the disk is a snapshot). Same facility as the integration tests (src/hakobune/tests/it/harness.rs).
-facility='\n# boot.sh test sender (tmpfiles.extra credential)\n[[facility]]\nid = "9999999999"\nname = "boot test sender"\nmsh4 = ["SEND"]\n[facility.rules.care_date_fields]\n"RAS^O17" = "ORC-9"'
-tmpfiles_line="w+ /etc/hakobune/hakobune.toml - - - - $facility"
-cred=$(printf '%s\n' "$tmpfiles_line" | base64 -w0)
+# The registration medium: the test sender, registered by first boot (the image ships none).
+vm_cfg_medium "$work/cfg.img"
 
 # Extra kernel command line for this boot (UKI: systemd-stub reads it from SMBIOS), e.g.
 # EXTRA_CMDLINE="hakobune.boot_report systemd.journald.forward_to_console=1". Commas are doubled
@@ -133,64 +99,44 @@ fi
 # Always for the test: an oops panics the guest and the panic ends qemu (-no-reboot), so that a kernel
 # problem fails the test at once instead of leaving a half-dead guest.
 EXTRA_CMDLINE="panic_on_oops=1 panic=-1 ${EXTRA_CMDLINE:-}"
-smbios_cmdline=()
-if [ -n "${EXTRA_CMDLINE:-}" ]; then
-    smbios_cmdline=(-smbios "type=11,value=io.systemd.stub.kernel-cmdline-extra=${EXTRA_CMDLINE//,/,,}")
-fi
+smbios_cmdline=(-smbios "type=11,value=io.systemd.stub.kernel-cmdline-extra=${EXTRA_CMDLINE//,/,,}")
 
-cp "$ovmf_vars" "$work/vars.fd"
-cp "$ovmf_code" "$work/code.fd"
-
-# qemu from the tools tree runs in mkosi's sandbox (its /usr is the tools tree's, the rest is the
-# host's): the OVMF files were copied into $work for that reason.
-qemu=(qemu-system-x86_64)
-if [ "$qemu_from" = tools ]; then
-    mkosi_py=$(ls -d "$repo"/image-build/.cache/mkosi-*/usr/lib/python3/dist-packages | tail -1)
-    qemu=(env -C "$repo/image-build" PYTHONPATH="$mkosi_py" python3 -m mkosi sandbox -- qemu-system-x86_64)
-fi
 echo "boot.sh: $("${qemu[@]}" --version | head -1)"
-echo "boot.sh: $image ($(du --apparent-size -m "$image" | cut -f1) MB apparent, $(du -m "$image" | cut -f1) MB allocated)"
+echo "boot.sh: $image ($(du --apparent-size -m "$image" | cut -f1) MB apparent, $(du -m "$image" | cut -f1) MB allocated), version $expect_version"
 echo "boot.sh: MLLP -> 127.0.0.1:$mllp_port, HTTP -> 127.0.0.1:$http_port, logs in $work"
 
-t_start=$(date +%s.%N)
-"${qemu[@]}" \
-    -machine q35 -accel tcg,thread=${TCG_THREAD:-multi} -cpu max -m 1024 -smp 2 \
-    -display none -no-reboot \
-    -drive if=pflash,format=raw,unit=0,readonly=on,file="$work/code.fd" \
-    -drive if=pflash,format=raw,unit=1,file="$work/vars.fd" \
+vm_start -no-reboot \
     -drive if=none,id=disk,format=raw,file="$image",snapshot=on \
     -device virtio-blk-pci,drive=disk,bootindex=1 \
-    -nic user,model=virtio-net-pci,hostfwd=tcp:127.0.0.1:"$mllp_port"-:2575,hostfwd=tcp:127.0.0.1:"$http_port"-:8080 \
-    -smbios type=11,value=io.systemd.credential.binary:tmpfiles.extra="$cred" \
-    "${smbios_cmdline[@]}" "${smbios_unit[@]}" \
-    -serial file:"$serial" \
-    -monitor unix:"$monitor",server,nowait \
-    > "$work/qemu.log" 2>&1 &
-qemu_pid=$!
+    -drive if=none,id=cfg,format=raw,file="$work/cfg.img",readonly=on \
+    -device virtio-blk-pci,drive=cfg \
+    "${smbios_cmdline[@]}" "${smbios_unit[@]}"
 
-elapsed() { python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.1f}')" "$t_start" "$(date +%s.%N)"; }
-
-ready_line=
-while :; do
-    if ready_line=$(grep -a -o -m1 'HAKOBUNE-READY.*' "$serial" 2>/dev/null); then break; fi
-    kill -0 "$qemu_pid" 2>/dev/null || fail "qemu exited before HAKOBUNE-READY"
-    e=$(elapsed)
-    [ "${e%.*}" -lt "$boot_timeout" ] || fail "no HAKOBUNE-READY within ${boot_timeout}s"
-    sleep 0.5
-done
-boot_to_ready=$(elapsed)
-ready_line=$(printf '%s' "$ready_line" | tr -d '\r')
+ready_line=$(vm_wait 'HAKOBUNE-READY.*' "$boot_timeout") || fail "no HAKOBUNE-READY"
+boot_to_ready=$(vm_since "$vm_t0")
 echo "boot.sh: $ready_line"
 echo "boot.sh: boot-to-ready ${boot_to_ready}s (qemu start to the console line; guest uptime is kernel start)"
+case $ready_line in *"version=$expect_version slot=A "*) ;; *) fail "READY line does not say version=$expect_version slot=A" ;; esac
+
+# First boot showed the one-time token on the serial console (and only there: not checked here).
+tr -d '\r' < "$serial" | grep -a -q 'one-time administrator token' || fail "no first-boot token banner on the serial console"
+token=$(tr -d '\r' < "$serial" | grep -a -A2 'one-time administrator token' | grep -a -o -E '[A-Z2-7]{4}(-[A-Z2-7]{1,4}){7}' | head -1 || true)
+[ -n "$token" ] || fail "the first-boot banner shows no token"
+echo "boot.sh: first boot: token banner on the serial console (token of $(printf '%s' "$token" | tr -d '-' | wc -c) characters)"
 
 health=$(curl -sS --max-time 20 "http://127.0.0.1:$http_port/healthz") || fail "GET /healthz did not answer"
 echo "boot.sh: /healthz: $health"
 case $health in *'"status":"ok"'*) ;; *) fail "/healthz status is not ok" ;; esac
-case $health in *'"id":"9999999999"'*) ;; *) fail "test facility not registered (tmpfiles.extra credential)" ;; esac
+case $health in *'"id":"9999999999"'*) ;; *) fail "test facility not registered (HAKOBUNE-CFG medium at first boot)" ;; esac
 
 ack=$("$hakobune" send --to "127.0.0.1:$mllp_port" --timeout 60 "$sample" 2>&1) || fail "hakobune send failed: $ack"
 echo "boot.sh: send: ${ack##*: }"
 case $ack in *'MSA|AA|'*) ;; *) fail "no AA for the sample: $ack" ;; esac
+
+# The firmware slot status (hakobune-firmware-status: at 10 s and once boot-complete.target is reached).
+st=$(vm_wait_status ".firmware.booted_slot == \"A\" and .firmware.running_version == \"$expect_version\"" 90) ||
+    fail "appliance status does not show slot A running $expect_version: $(printf '%s' "$st" | jq -c .firmware 2>/dev/null || echo "$st")"
+echo "boot.sh: firmware: $(printf '%s' "$st" | jq -c '{booted_slot: .firmware.booted_slot, running_version: .firmware.running_version, last_update: .firmware.last_update.result}')"
 
 if [ "${BOOT_REPORT:-0}" = 1 ]; then
     t_rep=$(date +%s)
@@ -198,17 +144,6 @@ if [ "${BOOT_REPORT:-0}" = 1 ]; then
     tr -d '\r' < "$serial" | sed -e 's/\x1b\[[0-9;?!]*[a-zA-Z]//g' | sed -n '/---- boot report/,/---- end of boot report/p'
 fi
 
-t_off=$(date +%s)
-monitor_cmd system_powerdown
-while kill -0 "$qemu_pid" 2>/dev/null && [ $(( $(date +%s) - t_off )) -lt 90 ]; do sleep 0.5; done
-if kill -0 "$qemu_pid" 2>/dev/null; then
-    echo "boot.sh: guest did not power off within 90 s; quitting qemu" >&2
-    monitor_cmd quit
-    sleep 1
-else
-    echo "boot.sh: guest powered off in $(( $(date +%s) - t_off ))s"
-fi
-wait "$qemu_pid" 2>/dev/null || true
-qemu_pid=
+vm_poweroff 90
 
 echo "PASS boot_to_ready_s=$boot_to_ready"
