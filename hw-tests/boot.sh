@@ -10,7 +10,7 @@
 #   and qemu 7.2's multi-threaded TCG was seen giving a guest an "Oops: int3" during jump-label
 #   patching), else the host's qemu-system-x86 (installed if missing). QEMU_FROM=host|tools.
 #   Common parts: hw-tests/lib/vm.sh.
-# - first boot as on a real box: a HAKOBUNE-CFG registration medium (small ext4 image, second
+# - first boot as on a real box: a HAKOBUNECFG registration medium (small ext4 image, second
 #   virtio disk) holds hakobune-facilities.toml with one test sender; hakobune-firstboot writes
 #   /var/lib/hakobune/etc/hakobune.toml (image template + that facility), keys and the one-time
 #   token, which must appear on the serial console;
@@ -127,7 +127,7 @@ echo "boot.sh: first boot: token banner on the serial console (token of $(printf
 health=$(curl -sS --max-time 20 "http://127.0.0.1:$http_port/healthz") || fail "GET /healthz did not answer"
 echo "boot.sh: /healthz: $health"
 case $health in *'"status":"ok"'*) ;; *) fail "/healthz status is not ok" ;; esac
-case $health in *'"id":"9999999999"'*) ;; *) fail "test facility not registered (HAKOBUNE-CFG medium at first boot)" ;; esac
+case $health in *'"id":"9999999999"'*) ;; *) fail "test facility not registered (HAKOBUNECFG medium at first boot)" ;; esac
 
 ack=$("$hakobune" send --to "127.0.0.1:$mllp_port" --timeout 60 "$sample" 2>&1) || fail "hakobune send failed: $ack"
 echo "boot.sh: send: ${ack##*: }"

@@ -12,7 +12,7 @@
 # - The test sender (facility 9999999999, MSH-4 SEND) is registered for the test only, the way the
 #   image expects it: a tmpfiles.extra credential by SMBIOS (as boot.sh) that rewrites
 #   /etc/hakobune/hakobune.toml whole (`f+`, not boot.sh's append: the root persists across the
-#   boots of the overlay) when the image's server reads its config there; a HAKOBUNE-CFG config
+#   boots of the overlay) when the image's server reads its config there; a HAKOBUNECFG config
 #   medium at the first boot when the server reads the config hakobune-firstboot writes on the
 #   data partition (read-only root). See the comment above `facility_toml` below.
 # - A cycle: SENDERS (default 6) concurrent MLLP connections push distinct messages made from one
@@ -320,7 +320,7 @@ cp "$ovmf_code" "$work/code.fd"
 #   facility (`f+`; boot.sh appends with `w+`, which on a persistent root would register the
 #   facility twice from the second boot on);
 # - a configuration on the data partition written by hakobune-firstboot (read-only root): a config
-#   medium (ext4 labelled HAKOBUNE-CFG holding hakobune-facilities.toml) at the first boot only;
+#   medium (ext4 labelled HAKOBUNECFG holding hakobune-facilities.toml) at the first boot only;
 #   what first boot wrote persists on the overlay.
 facility_toml="[[facility]]
 id = \"$facility_id\"
@@ -363,9 +363,9 @@ EOF
 else
     mkdir -p "$work/cfg"
     printf '# power-cut.sh test sender\n%s\n' "$facility_toml" > "$work/cfg/hakobune-facilities.toml"
-    mkfs.ext4 -q -O ^has_journal -L HAKOBUNE-CFG -d "$work/cfg" "$work/cfg.img" 4M >/dev/null
+    mkfs.ext4 -q -O ^has_journal -L HAKOBUNECFG -d "$work/cfg" "$work/cfg.img" 4M >/dev/null
     cfg_drive=(-drive "if=none,id=cfg,format=raw,readonly=on,file=$work/cfg.img" -device "virtio-blk-pci,drive=cfg")
-    say "test sender: HAKOBUNE-CFG config medium at the first boot (hakobune-firstboot)"
+    say "test sender: HAKOBUNECFG config medium at the first boot (hakobune-firstboot)"
 fi
 
 cmdline="panic_on_oops=1 panic=-1"

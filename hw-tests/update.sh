@@ -1,6 +1,6 @@
 #!/bin/bash
 # A/B firmware update of the appliance image in qemu (TCG, UEFI/OVMF), end to end, as a vendor does
-# it: a signed RAUC bundle on a USB stick labelled HAKOBUNE-UPD.
+# it: a signed RAUC bundle on a USB stick labelled HAKOBUNEUPD.
 #   hw-tests/update.sh [IMAGE.raw]      (default: image-build/out/*.raw; built when there is none)
 #
 # Fast tier (always):
@@ -11,7 +11,7 @@
 #      a second bundle of the same root is signed by the "stranger" test CA;
 #   2. boots V from a writable qcow2 overlay (the image file is never written) with a writable copy
 #      of the OVMF variables (systemd-boot's boot counting state survives reboots), without
-#      -no-reboot; first boot registers the test sender from a HAKOBUNE-CFG medium; one HL7 message
+#      -no-reboot; first boot registers the test sender from a HAKOBUNECFG medium; one HL7 message
 #      must get AA;
 #   3. hot-plugs the stranger bundle on a USB stick (qemu-xhci, monitor drive_add/device_add):
 #      refused, firmware.last_install.result == "refused", alarm firmware-update-refused, and
@@ -131,11 +131,11 @@ took "make-bundle V+1 (sign + verify)"
 "$repo/firmware/make-bundle" --version "$v1" --rootfs "$work/root-v1.img" --out "$work/stranger/hakobune-$v1.raucb" \
     --cert "$keys/stranger/signing.cert.pem" --key "$keys/stranger/signing.key.pem" >/dev/null 2>&1 || fail "stranger bundle"
 
-# USB sticks with one bundle each (ext4: the label HAKOBUNE-UPD is too long for FAT, 11 characters).
+# USB sticks with one bundle each (ext4: the label HAKOBUNEUPD is too long for FAT, 11 characters).
 medium() {   # DIR IMG
     local mb
     mb=$(( $(du -sm "$1" | cut -f1) + 16 ))
-    mkfs.ext4 -q -d "$1" -L HAKOBUNE-UPD "$2" "${mb}M"
+    mkfs.ext4 -q -d "$1" -L HAKOBUNEUPD "$2" "${mb}M"
 }
 medium "$work/upd" "$work/upd.img"
 medium "$work/stranger" "$work/stranger.img"
@@ -186,7 +186,7 @@ rootb_written() {
 }
 
 # ---- 3. a bundle of a stranger CA: refused ---------------------------------------------------
-phase "stranger-signed bundle on a HAKOBUNE-UPD stick"
+phase "stranger-signed bundle on a HAKOBUNEUPD stick"
 plug stranger "$work/stranger.img"
 st=$(vm_wait_status '.firmware.last_install.result == "refused" and ([.alarms[].id] | index("firmware-update-refused"))' 120) ||
     fail "no refusal shown: $(printf '%s' "$st" | jq -c '{last_install: .firmware.last_install, alarms: [.alarms[]?.id]}' 2>/dev/null)"
@@ -199,7 +199,7 @@ say "refused: alarm firmware-update-refused raised, root-b untouched, slots: $(p
 unplug stranger
 
 # ---- 4. the real update ----------------------------------------------------------------------
-phase "bundle $v1 on a HAKOBUNE-UPD stick: install"
+phase "bundle $v1 on a HAKOBUNEUPD stick: install"
 from=$(vm_serial_size)
 plug upd "$work/upd.img"
 vm_wait "reboot: Restarting system" 600 "$from" >/dev/null || fail "the box did not reboot after the install"

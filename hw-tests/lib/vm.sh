@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # Shared by hw-tests/boot.sh and hw-tests/update.sh (sourced, bash): the appliance image in qemu
 # (TCG, q35, OVMF), its serial console, monitor, forwarded ports, and the removable media the
-# appliance reads (HAKOBUNE-CFG registration medium, HAKOBUNE-UPD update medium).
+# appliance reads (HAKOBUNECFG registration medium, HAKOBUNEUPD update medium).
 #
 # The caller sets: repo (repository root), work (a mktemp -d folder). vm_setup then sets:
 #   qemu (array), serial, monitor, mllp_port, http_port, and copies OVMF code/vars into $work.
@@ -178,14 +178,14 @@ vm_kill() {
     fi
 }
 
-# vm_cfg_medium IMG [FACILITY_ID]: a HAKOBUNE-CFG registration medium (ext4) whose
+# vm_cfg_medium IMG [FACILITY_ID]: a HAKOBUNECFG registration medium (ext4) whose
 # hakobune-facilities.toml registers the test sender (MSH-4 SEND, the public SS-MIX2 sample's), the
 # same facility as the integration tests (src/hakobune/tests/it/harness.rs). First boot reads it.
 vm_cfg_medium() {
     local img=$1 id=${2:-9999999999} dir
     dir=$(mktemp -d)
     cat > "$dir/hakobune-facilities.toml" <<EOF
-# hw-tests registration medium (HAKOBUNE-CFG): the test sender
+# hw-tests registration medium (HAKOBUNECFG): the test sender
 [[facility]]
 id = "$id"
 name = "hw-tests sender"
@@ -194,7 +194,7 @@ msh4 = ["SEND"]
 "RAS^O17" = "ORC-9"
 EOF
     rm -f "$img"
-    mkfs.ext4 -q -d "$dir" -L HAKOBUNE-CFG "$img" 8M
+    mkfs.ext4 -q -d "$dir" -L HAKOBUNECFG "$img" 8M
     rm -rf "$dir"
 }
 

@@ -263,3 +263,31 @@ fn boot_check_and_firmware_status_units_verify() {
         assert!(complaints.is_empty(), "{unit}: {complaints:?}");
     }
 }
+
+/// The media labels the appliance reacts to must fit a FAT file system (11 characters), since a
+/// vendor's USB stick is usually FAT: mkfs.fat itself is the judge.
+#[test]
+fn media_labels_fit_a_fat_usb_stick() {
+    let rules = std::fs::read_to_string(repo().join("image-build/udev/99-hakobune-media.rules")).unwrap();
+    let firstboot = std::fs::read_to_string(repo().join("image-build/bin/hakobune-firstboot")).unwrap();
+    let mut labels: Vec<String> = rules
+        .split("ID_FS_LABEL}==\"")
+        .skip(1)
+        .chain(firstboot.split("blkid -L ").skip(1))
+        .map(|rest| rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect())
+        .collect();
+    labels.sort();
+    labels.dedup();
+    assert_eq!(labels, ["HAKOBUNECFG", "HAKOBUNEUPD"], "{labels:?}");
+    let tmp = tempfile::tempdir().unwrap();
+    for label in labels {
+        let img = tmp.path().join(format!("{label}.img"));
+        let out = Command::new("mkfs.fat")
+            .args(["-C", "-n", &label])
+            .arg(&img)
+            .arg("1440")
+            .output()
+            .expect("mkfs.fat (Debian's dosfstools, installed by the README's test command)");
+        assert!(out.status.success(), "{label}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+}
