@@ -247,6 +247,9 @@ fn boot_check_and_firmware_status_units_verify() {
         "hakobune-firmware-status.service",
         "hakobune-firmware-status.timer",
         "hakobune-firstboot.service",
+        "hakobune-data-setup.service",
+        "hakobune-raid.service",
+        "hakobune-nut-config.service",
     ] {
         let out = Command::new("systemd-analyze").args(["verify", "--man=no"]).arg(dir.join(unit)).output().unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
@@ -290,4 +293,71 @@ fn media_labels_fit_a_fat_usb_stick() {
             .expect("mkfs.fat (Debian's dosfstools, installed by the README's test command)");
         assert!(out.status.success(), "{label}: {}", String::from_utf8_lossy(&out.stderr));
     }
+}
+
+/// First boot's NUT passwords: `hakobune-nut-config` fills the committed templates with this box's
+/// own random passwords, gives upsmon and the server the same ones that upsd checks, keeps them
+/// across boots, and leaves no file others can read.
+#[test]
+fn nut_config_gives_each_box_its_own_passwords_and_keeps_them() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let templates = tmp.path().join("templates");
+    std::fs::create_dir(&templates).unwrap();
+    for f in ["upsd.users", "upsmon.conf"] {
+        std::fs::copy(repo().join("ups-config").join(f), templates.join(f)).unwrap();
+    }
+    let me = {
+        let id = |flag: &str| String::from_utf8(Command::new("id").arg(flag).output().unwrap().stdout).unwrap();
+        format!("{}:{}", id("-u").trim(), id("-g").trim())
+    };
+    let run = |secrets: &Path, out: &Path, server: &Path| {
+        let o = Command::new(repo().join("image-build/bin/hakobune-nut-config"))
+            .env("HAKOBUNE_NUT_TEMPLATES", &templates)
+            .env("HAKOBUNE_NUT_SECRETS", secrets)
+            .env("HAKOBUNE_NUT_OUT", out)
+            .env("HAKOBUNE_UPS_PASSWORD_FILE", server)
+            .env("HAKOBUNE_NUT_OWNER", &me)
+            .env("HAKOBUNE_SERVER_OWNER", &me)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    };
+    let read = |p: &Path| std::fs::read_to_string(p).unwrap();
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let password_of = |users: &str, user: &str| -> String {
+        let lines = section(users, user);
+        let line = lines.iter().find(|l| l.starts_with("password")).unwrap();
+        line.split('=').nth(1).unwrap().trim().to_owned()
+    };
+
+    let (secrets, out, server) = (tmp.path().join("secrets"), tmp.path().join("run"), tmp.path().join("ups.password"));
+    run(&secrets, &out, &server);
+    let users = read(&out.join("upsd.users"));
+    let upsmon = read(&out.join("upsmon.conf"));
+    assert!(!users.contains("_PASSWORD@") && !upsmon.contains("_PASSWORD@"), "a placeholder is left");
+    let monitor_pw = password_of(&users, "upsmon-local");
+    let server_pw = password_of(&users, "hakobune");
+    for pw in [&monitor_pw, &server_pw] {
+        assert_eq!(pw.len(), 32, "{pw}");
+        assert!(pw.chars().all(|c| c.is_ascii_alphanumeric()), "{pw}");
+    }
+    assert_ne!(monitor_pw, server_pw);
+    let monitor = upsmon.lines().find(|l| l.starts_with("MONITOR")).unwrap();
+    assert!(monitor.contains(&format!(" upsmon-local {monitor_pw} primary")), "{monitor}");
+    assert_eq!(read(&server).trim(), server_pw);
+    assert_eq!(mode(&server), 0o600);
+    assert_eq!(mode(&out.join("upsd.users")), 0o640);
+    assert_eq!(mode(&out.join("upsmon.conf")), 0o640);
+    assert_eq!(mode(&secrets), 0o700);
+
+    // The next boot (a fresh /run) finds the same passwords; another box gets other ones.
+    std::fs::remove_dir_all(&out).unwrap();
+    run(&secrets, &out, &server);
+    assert_eq!(read(&out.join("upsd.users")), users);
+    assert_eq!(read(&server).trim(), server_pw);
+    let other = tmp.path().join("other");
+    std::fs::create_dir(&other).unwrap();
+    run(&other.join("secrets"), &other.join("run"), &other.join("ups.password"));
+    assert_ne!(password_of(&read(&other.join("run/upsd.users")), "hakobune"), server_pw);
 }
