@@ -47,7 +47,7 @@ else
     FIRMWARE_TEST_RAUC113=0 hw-tests/firmware-signing.sh
 fi
 
-step "appliance image: build, boot, signed update, power cut (qemu, software emulation)"
+step "appliance image: build, boot, signed update, power cut, RAID (qemu, software emulation)"
 # The image's fast tier: a cold build takes ~2 min (mkosi's tools tree) plus the release binary,
 # each qemu boot ~30-50 s. HAKOBUNE_SKIP_IMAGE=1 skips it on a machine without the Debian archive.
 if [[ "${HAKOBUNE_SKIP_IMAGE:-0}" != "1" ]]; then
@@ -55,6 +55,7 @@ if [[ "${HAKOBUNE_SKIP_IMAGE:-0}" != "1" ]]; then
     hw-tests/boot.sh
     hw-tests/update.sh          # + rollback after three failed trial boots with HAKOBUNE_SLOW_TESTS=1
     hw-tests/power-cut.sh       # 1 cycle; 5 with HAKOBUNE_SLOW_TESTS=1
+    hw-tests/raid.sh            # ~3 min: RAID1 made, degraded, disk replaced, rebuilt, reassembled
 fi
 
 step "fuzzing (cargo fuzz)"

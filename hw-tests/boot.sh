@@ -19,6 +19,10 @@
 #   then GET /healthz must answer with the test facility, one public SS-MIX2 sample sent with
 #   `hakobune send` must get AA, and /api/v1/appliance/status must show firmware slot A running the
 #   image's version (hakobune-firmware-status reads the ESP's boot entries);
+# - the guest's facts (kernel command line hakobune.facts: it prints HAKOBUNE-FACT lines after READY)
+#   must show the hardening of docs/hardening.md: root ro, only 2575/8080 listening on the
+#   network, no sshd, compilers or password accounts, firewall, sysctls, lockdown, journal on the
+#   data file system, NUT passwords of this box, timesyncd, the server's user, no failed unit;
 # - powers the guest off (ACPI system_powerdown, then `quit` if it does not stop in time).
 # Prints boot-to-ready (qemu start to the READY line). Exits non-zero on any failure, with the
 # tail of the serial log.
@@ -56,10 +60,7 @@ cleanup() {
     local rc=$?
     vm_kill
     if [ "$rc" != 0 ]; then
-        echo "---- serial console (last 60 lines): $serial" >&2
-        tail -n 60 "$serial" 2>/dev/null | tr -d '\r' >&2 || true
-        echo "---- qemu: $work/qemu.log" >&2
-        tail -n 20 "$work/qemu.log" 2>/dev/null >&2 || true
+        vm_dump_logs 60
         echo "FAIL" >&2
     elif [ "$keep" = no ]; then
         rm -rf "$work"
@@ -98,7 +99,8 @@ if [ "${UPS_DRIVER:-mask}" = mask ]; then
 fi
 # Always for the test: an oops panics the guest and the panic ends qemu (-no-reboot), so that a kernel
 # problem fails the test at once instead of leaving a half-dead guest.
-EXTRA_CMDLINE="panic_on_oops=1 panic=-1 ${EXTRA_CMDLINE:-}"
+# hakobune.facts: the guest prints what it is like inside (checked below, docs/hardening.md).
+EXTRA_CMDLINE="panic_on_oops=1 panic=-1 hakobune.facts ${EXTRA_CMDLINE:-}"
 smbios_cmdline=(-smbios "type=11,value=io.systemd.stub.kernel-cmdline-extra=${EXTRA_CMDLINE//,/,,}")
 
 echo "boot.sh: $("${qemu[@]}" --version | head -1)"
@@ -137,6 +139,52 @@ case $ack in *'MSA|AA|'*) ;; *) fail "no AA for the sample: $ack" ;; esac
 st=$(vm_wait_status ".firmware.booted_slot == \"A\" and .firmware.running_version == \"$expect_version\"" 90) ||
     fail "appliance status does not show slot A running $expect_version: $(printf '%s' "$st" | jq -c .firmware 2>/dev/null || echo "$st")"
 echo "boot.sh: firmware: $(printf '%s' "$st" | jq -c '{booted_slot: .firmware.booted_slot, running_version: .firmware.running_version, last_update: .firmware.last_update.result}')"
+
+# Inside the guest (docs/hardening.md, the rows "proven by hw-tests/boot.sh"): what listens, what
+# is installed, what is writable, the kernel's settings. The guest prints these facts a few seconds
+# after READY.
+vm_wait 'HAKOBUNE-FACTS-END' 120 >/dev/null || fail "no boot facts on the console"
+want() {  # want NAME EXPECTED: the fact must be exactly EXPECTED
+    local got
+    got=$(vm_fact "$1")
+    [ "$got" = "$2" ] || fail "in the guest, $1 is '$got', expected '$2'"
+}
+case "$(vm_fact root_options)," in ro,*) ;; *) fail "the root file system is not read-only: $(vm_fact root_options)" ;; esac
+# Listening TCP sockets: on the network only MLLP 2575 and HTTP 8080; upsd on loopback only.
+for sock in $(vm_fact listening); do
+    case $sock in
+        0.0.0.0:2575 | 0.0.0.0:8080 | 127.0.0.1:* | "[::1]:"*) ;;
+        *) fail "the guest listens on $sock (only 2575 and 8080 may face the network)" ;;
+    esac
+done
+for sock in 0.0.0.0:2575 0.0.0.0:8080 127.0.0.1:3493; do
+    case " $(vm_fact listening) " in *" $sock "*) ;; *) fail "nothing listens on $sock: $(vm_fact listening)" ;; esac
+done
+want sshd absent
+want compilers ""
+want password_accounts ""
+case $(vm_fact nft_tables) in *"table inet hakobune"*) ;; *) fail "the firewall is not loaded: $(vm_fact nft_tables)" ;; esac
+want sysctl:kernel.kptr_restrict 2
+want sysctl:kernel.dmesg_restrict 1
+want sysctl:kernel.unprivileged_bpf_disabled 1
+want sysctl:kernel.kexec_load_disabled 1
+want sysctl:kernel.sysrq 0
+want sysctl:fs.suid_dumpable 0
+want sysctl:fs.protected_regular 2
+want sysctl:net.ipv4.conf.all.accept_redirects 0
+want sysctl:net.ipv4.conf.all.rp_filter 1
+want sysctl:net.ipv4.tcp_syncookies 1
+case $(vm_fact lockdown) in *"[integrity]"*) ;; *) fail "kernel lockdown is not integrity: $(vm_fact lockdown)" ;; esac
+want journal_persistent yes
+case $(vm_fact journal_mount) in *"[/journal] ext4") ;; *) fail "the journal is not on the data file system: $(vm_fact journal_mount)" ;; esac
+case $(vm_fact data_mode) in "single /dev/"*) ;; *) fail "data_mode '$(vm_fact data_mode)' (no data disks here: the system disk's partition)" ;; esac
+want nut_placeholders ""
+want nut_users_mode "640 root:nut"
+case $(vm_fact ups_password_mode) in "600 hakobune:hakobune "*) ;; *) fail "the server's UPS password file: $(vm_fact ups_password_mode)" ;; esac
+want timesyncd active
+want server_user hakobune
+want units_failed ""
+echo "boot.sh: inside: root ro; listening $(vm_fact listening); no sshd, compilers or password logins; firewall, sysctls, lockdown=integrity; journal persistent; NUT passwords of this box; server runs as hakobune"
 
 if [ "${BOOT_REPORT:-0}" = 1 ]; then
     t_rep=$(date +%s)

@@ -47,10 +47,7 @@ cleanup() {
     local rc=$?
     vm_kill
     if [ "$rc" != 0 ]; then
-        echo "---- serial console (last 80 lines): $serial" >&2
-        tail -n 80 "$serial" 2>/dev/null | tr -d '\r' >&2 || true
-        echo "---- qemu: $work/qemu.log" >&2
-        tail -n 20 "$work/qemu.log" 2>/dev/null >&2 || true
+        vm_dump_logs 80
         echo "FAIL" >&2
     elif [ "$keep" = no ]; then
         rm -rf "$work"
@@ -83,7 +80,6 @@ boot() {
     say "READY after $(vm_since "$vm_t0")s"
     vm_wait 'HAKOBUNE-FACTS-END' 120 >/dev/null || fail "no boot facts"
 }
-fact() { tr -d '\r' < "$serial" | sed -n "s/^HAKOBUNE-FACT $1 //p" | tail -n1; }
 arrays() { printf '%s' "$1" | jq -c '[.health.arrays[]? | {name, state: .state.state, progress: .state.progress_percent}]'; }
 raid_alarms() { printf '%s' "$1" | jq -c '[.alarms[]?.id | select(startswith("raid."))]'; }
 
@@ -92,7 +88,7 @@ say "image $image; system disk overlay, data disks d1 d2 (1 GiB, blank); logs in
 
 # --- 1. first boot: the array is made
 boot d1 d2
-mode=$(fact data_mode); source=$(fact data_source)
+mode=$(vm_fact data_mode); source=$(vm_fact data_source)
 say "data: $mode on $source"
 case $mode in "raid1 /dev/md/hakobune-data"*) ;; *) fail "data_mode is '$mode', not the RAID1" ;; esac
 case $source in /dev/md*) ;; *) fail "the data file system is on $source, not the array" ;; esac
@@ -126,21 +122,21 @@ st=$(vm_wait_status '[.health.arrays[]? | select(.state.state == "healthy")] | l
     fail "not healthy after the rebuild: $(arrays "$st")"
 [ "$(raid_alarms "$st")" = "[]" ] || fail "RAID alarms left after the rebuild: $(raid_alarms "$st")"
 say "rebuilt: $(arrays "$st"), no RAID alarm"
-machine_id=$(fact machine_id)
+machine_id=$(vm_fact machine_id)
 vm_poweroff 120
 
 # --- 4. next boot: assembled, data still there, journal kept
 boot d1 d3
-mode=$(fact data_mode)
-case $mode in "raid1 /dev/md/hakobune-data"*) say "second boot: $mode on $(fact data_source)" ;; *) fail "second boot: data_mode '$mode'" ;; esac
+mode=$(vm_fact data_mode)
+case $mode in "raid1 /dev/md/hakobune-data"*) say "second boot: $mode on $(vm_fact data_source)" ;; *) fail "second boot: data_mode '$mode'" ;; esac
 st=$(vm_wait_status '[.health.arrays[]? | select(.state.state == "healthy")] | length == 1' 120) ||
     fail "array not healthy after the reboot: $(arrays "$st")"
 ack=$("$hakobune" send --to "127.0.0.1:$mllp_port" --timeout 60 "$sample" 2>&1) || fail "send failed: $ack"
 case $ack in *'MSA|AA|'*duplicate*) say "sample still stored: AA duplicate" ;; *) fail "sample not found after the reboot: $ack" ;; esac
-[ "$(fact machine_id)" = "$machine_id" ] || fail "machine ID changed across boots ($machine_id -> $(fact machine_id))"
-[ "$(fact journal_persistent)" = yes ] || fail "journal not persistent: $(fact journal_mount)"
-boots=$(fact journal_boots)
+[ "$(vm_fact machine_id)" = "$machine_id" ] || fail "machine ID changed across boots ($machine_id -> $(vm_fact machine_id))"
+[ "$(vm_fact journal_persistent)" = yes ] || fail "journal not persistent: $(vm_fact journal_mount)"
+boots=$(vm_fact journal_boots)
 [ "${boots:-0}" -ge 2 ] || fail "the journal holds $boots boot(s), expected 2"
-say "journal: persistent on $(fact journal_mount), $boots boots"
+say "journal: persistent on $(vm_fact journal_mount), $boots boots"
 vm_poweroff 120
 echo "PASS raid1: made at first boot, degraded, replaced and rebuilt, assembled after reboot"

@@ -58,10 +58,7 @@ cleanup() {
     vm_kill
     [ -z "$mounted" ] || umount "$mnt" 2>/dev/null || true
     if [ "$rc" != 0 ]; then
-        echo "---- serial console (last 80 lines): $serial" >&2
-        tail -n 80 "$serial" 2>/dev/null | tr -d '\r' | sed -e 's/\x1b\[[0-9;?!]*[a-zA-Z]//g' >&2 || true
-        echo "---- qemu: $work/qemu.log" >&2
-        tail -n 20 "$work/qemu.log" 2>/dev/null >&2 || true
+        vm_dump_logs 80
         echo "FAIL (logs in $work)" >&2
     elif [ "$keep" = no ]; then
         rm -rf "$work"

@@ -216,3 +216,17 @@ vm_image_version() {
     if [ -z "$v" ]; then v=$(basename "$img" .raw); v=${v#hakobune_}; fi
     printf '%s\n' "$v"
 }
+
+# vm_dump_logs [LINES] [QEMU_LOG]: the tail of the serial console (escape sequences removed) and of
+# qemu's own log, on stderr: what a failed test shows.
+vm_dump_logs() {
+    local lines=${1:-80} qlog=${2:-$work/qemu.log}
+    echo "---- serial console (last $lines lines): $serial" >&2
+    tail -n "$lines" "$serial" 2>/dev/null | tr -d '\r' | sed -e 's/\x1b\[[0-9;?!]*[a-zA-Z]//g' >&2 || true
+    echo "---- qemu: $qlog" >&2
+    tail -n 20 "$qlog" 2>/dev/null >&2 || true
+}
+
+# vm_fact NAME: the value of a boot fact (HAKOBUNE-FACT lines that hakobune-ready-report prints
+# when the kernel command line has hakobune.facts), the last one printed.
+vm_fact() { tr -d '\r' < "$serial" | sed -n "s/^HAKOBUNE-FACT $1 //p" | tail -n1; }
