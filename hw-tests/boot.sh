@@ -36,38 +36,12 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/.." && pwd)
 boot_timeout=${BOOT_TIMEOUT:-180}
-hakobune=${HAKOBUNE_BIN:-$repo/target/release/hakobune}
-sample_root=${SSMIX2_SAMPLES:-$repo/../shared/ssmix2-samples}/nhoHQ_SSMIX2DataTestingTool/sampleData
-# A self-consistent public sample (see src/ssmix2/src/samples.rs): patient 9999013, sender MSH-4 SEND.
-sample=$sample_root/999/901/9999013/-/ADT-00/9999013_-_ADT-00_999999999999999_20111220224447339_-_1
-
-image=${1:-}
-if [ -z "$image" ]; then
-    image=$(ls -t "$repo"/image-build/out/*.raw 2>/dev/null | head -1 || true)
-    [ -n "$image" ] || { echo "boot.sh: no image in image-build/out/ (run image-build/build)" >&2; exit 2; }
-fi
-[ -f "$image" ] || { echo "boot.sh: no such image: $image" >&2; exit 2; }
-[ -x "$hakobune" ] || { echo "boot.sh: $hakobune missing (cargo build --release -p hakobune)" >&2; exit 2; }
-[ -f "$sample" ] || { echo "boot.sh: sample missing: $sample" >&2; exit 2; }
-
-work=$(mktemp -d /tmp/hakobune-boot.XXXXXX)
-keep=${KEEP_LOGS:-no}
 # shellcheck source=lib/vm.sh
 . "$here/lib/vm.sh"
 export vm_name=boot.sh
-
-cleanup() {
-    local rc=$?
-    vm_kill
-    if [ "$rc" != 0 ]; then
-        vm_dump_logs 60
-        echo "FAIL" >&2
-    elif [ "$keep" = no ]; then
-        rm -rf "$work"
-    fi
-    exit "$rc"
-}
-trap cleanup EXIT
+vm_log_lines=60
+vm_inputs "${1:-}"
+trap vm_exit EXIT
 fail() { echo "boot.sh: FAIL: $*" >&2; exit 1; }
 
 vm_setup

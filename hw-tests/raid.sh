@@ -23,38 +23,11 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/.." && pwd)
 boot_timeout=${BOOT_TIMEOUT:-240}
-hakobune=${HAKOBUNE_BIN:-$repo/target/release/hakobune}
-sample_root=${SSMIX2_SAMPLES:-$repo/../shared/ssmix2-samples}/nhoHQ_SSMIX2DataTestingTool/sampleData
-sample=$sample_root/999/901/9999013/-/ADT-00/9999013_-_ADT-00_999999999999999_20111220224447339_-_1
-
-image=${1:-}
-if [ -z "$image" ]; then
-    # shellcheck disable=SC2012 # our names; newest first
-    image=$(ls -t "$repo"/image-build/out/*.raw 2>/dev/null | head -1 || true)
-    [ -n "$image" ] || { echo "raid.sh: no image in image-build/out/ (run image-build/build)" >&2; exit 2; }
-fi
-[ -f "$image" ] || { echo "raid.sh: no such image: $image" >&2; exit 2; }
-[ -x "$hakobune" ] || { echo "raid.sh: $hakobune missing (cargo build --release -p hakobune)" >&2; exit 2; }
-[ -f "$sample" ] || { echo "raid.sh: sample missing: $sample" >&2; exit 2; }
-
-work=$(mktemp -d /tmp/hakobune-raid.XXXXXX)
-keep=${KEEP_LOGS:-no}
 # shellcheck source=lib/vm.sh
 . "$here/lib/vm.sh"
 export vm_name=raid.sh
-
-cleanup() {
-    local rc=$?
-    vm_kill
-    if [ "$rc" != 0 ]; then
-        vm_dump_logs 80
-        echo "FAIL" >&2
-    elif [ "$keep" = no ]; then
-        rm -rf "$work"
-    fi
-    exit "$rc"
-}
-trap cleanup EXIT
+vm_inputs "${1:-}"
+trap vm_exit EXIT
 fail() { echo "raid.sh: FAIL: $*" >&2; exit 1; }
 say() { echo "raid.sh: $*"; }
 

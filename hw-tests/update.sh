@@ -53,19 +53,8 @@ keep=${KEEP_LOGS:-no}
 export vm_name=update.sh
 mnt=$work/mnt
 mounted=
-cleanup() {
-    local rc=$?
-    vm_kill
-    [ -z "$mounted" ] || umount "$mnt" 2>/dev/null || true
-    if [ "$rc" != 0 ]; then
-        vm_dump_logs 80
-        echo "FAIL (logs in $work)" >&2
-    elif [ "$keep" = no ]; then
-        rm -rf "$work"
-    fi
-    exit "$rc"
-}
-trap cleanup EXIT
+vm_on_exit() { [ -z "$mounted" ] || umount "$mnt" 2>/dev/null || true; }
+trap vm_exit EXIT
 vm_setup
 for tool in rauc mksquashfs; do
     command -v "$tool" >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends rauc squashfs-tools >/dev/null

@@ -1,15 +1,16 @@
 # shellcheck shell=bash
-# Shared by hw-tests/boot.sh and hw-tests/update.sh (sourced, bash): the appliance image in qemu
+# Shared by hw-tests/boot.sh, raid.sh and update.sh (sourced, bash): the appliance image in qemu
 # (TCG, q35, OVMF), its serial console, monitor, forwarded ports, and the removable media the
 # appliance reads (HAKOBUNECFG registration medium, HAKOBUNEUPD update medium).
 #
-# The caller sets: repo (repository root), work (a mktemp -d folder). vm_setup then sets:
+# The caller sets: repo (repository root), vm_name, and work (a mktemp -d folder; vm_inputs makes
+# one), and usually `trap vm_exit EXIT`. vm_setup then sets:
 #   qemu (array), serial, monitor, mllp_port, http_port, and copies OVMF code/vars into $work.
 # vm_start ARGS... starts qemu in the background (pid in qemu_pid) with the common machine and
 # ARGS (disks, -no-reboot, -smbios ...). Not set -e safe by itself: callers use set -euo pipefail.
 
 # shellcheck disable=SC2034  # (variables for the caller)
-: "${repo:?set repo before sourcing lib/vm.sh}" "${work:?set work before sourcing lib/vm.sh}"
+: "${repo:?set repo before sourcing lib/vm.sh}"
 ovmf_code=/usr/share/OVMF/OVMF_CODE_4M.fd
 ovmf_vars=/usr/share/OVMF/OVMF_VARS_4M.fd
 qemu_pid='' serial='' monitor='' mllp_port='' http_port='' vm_t0='' qemu_from=''
@@ -17,9 +18,49 @@ qemu=()
 
 vm_log() { echo "${vm_name:-vm}: $*"; }
 
+# vm_inputs [IMAGE]: what every image test needs, checked (exit 2 when something is missing):
+#   image     IMAGE, else the newest image-build/out/*.raw
+#   hakobune  the release binary (HAKOBUNE_BIN), which sends the sample from the host
+#   sample    a self-consistent public SS-MIX2 sample (src/ssmix2/src/samples.rs): patient 9999013,
+#             sender MSH-4 SEND (the test facility of vm_cfg_medium); SSMIX2_SAMPLES moves the root
+#   work      a new folder /tmp/hakobune-<test>.XXXXXX; keep: KEEP_LOGS (default no)
+vm_inputs() {
+    image=${1:-}
+    if [ -z "$image" ]; then
+        # shellcheck disable=SC2012 # names are ours (no newlines); newest first
+        image=$(ls -t "$repo"/image-build/out/*.raw 2>/dev/null | head -1 || true)
+        [ -n "$image" ] || { vm_log "no image in image-build/out/ (run image-build/build)" >&2; exit 2; }
+    fi
+    [ -f "$image" ] || { vm_log "no such image: $image" >&2; exit 2; }
+    hakobune=${HAKOBUNE_BIN:-$repo/target/release/hakobune}
+    [ -x "$hakobune" ] || { vm_log "$hakobune missing (cargo build --release -p hakobune)" >&2; exit 2; }
+    local root=${SSMIX2_SAMPLES:-$repo/../shared/ssmix2-samples}/nhoHQ_SSMIX2DataTestingTool/sampleData
+    sample=$root/999/901/9999013/-/ADT-00/9999013_-_ADT-00_999999999999999_20111220224447339_-_1
+    [ -f "$sample" ] || { vm_log "sample missing: $sample" >&2; exit 2; }
+    work=$(mktemp -d "/tmp/hakobune-${vm_name%.sh}.XXXXXX")
+    keep=${KEEP_LOGS:-no}
+}
+
+# vm_exit: for `trap vm_exit EXIT`. Ends qemu, runs the caller's vm_on_exit when it defines one
+# (unmounting, say), then on failure shows the logs (vm_dump_logs $vm_log_lines, default 80) and
+# keeps $work; on success removes $work unless keep=yes.
+vm_exit() {
+    local rc=$?
+    vm_kill
+    if declare -F vm_on_exit >/dev/null; then vm_on_exit || true; fi
+    if [ "$rc" != 0 ]; then
+        vm_dump_logs "${vm_log_lines:-80}"
+        echo "FAIL (logs in $work)" >&2
+    elif [ "${keep:-no}" = no ]; then
+        rm -rf "$work"
+    fi
+    exit "$rc"
+}
+
 # Installs what is missing on the host (Debian packages): OVMF, qemu (unless the tools tree's is
 # used), sfdisk, curl, e2fsprogs (mkfs.ext4 -d).
 vm_setup() {
+    : "${work:?set work (or call vm_inputs) before vm_setup}"
     local tools_qemu=$repo/image-build/.cache/mkosi.output/tools/usr/bin/qemu-system-x86_64
     qemu_from=${QEMU_FROM:-auto}
     if [ "$qemu_from" = auto ]; then
