@@ -48,7 +48,10 @@ vm_setup
 expect_version=${EXPECT_VERSION:-$(vm_image_version "$image")}
 
 # The registration medium: the test sender, registered by first boot (the image ships none).
-vm_cfg_medium "$work/cfg.img"
+# With a vendor's SSH key (made here): SSH on, keys only (raid.sh boots without: SSH off).
+command -v ssh >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends openssh-client >/dev/null
+ssh-keygen -q -t ed25519 -N '' -C hw-tests -f "$work/vendor_key"
+vm_cfg_medium "$work/cfg.img" 9999999999 "$work/vendor_key.pub"
 
 # Extra kernel command line for this boot (UKI: systemd-stub reads it from SMBIOS), e.g.
 # EXTRA_CMDLINE="hakobune.boot_report systemd.journald.forward_to_console=1". Commas are doubled
@@ -127,14 +130,15 @@ case "$(vm_fact root_options)," in ro,*) ;; *) fail "the root file system is not
 # Listening TCP sockets: on the network only MLLP 2575 and HTTP 8080; upsd on loopback only.
 for sock in $(vm_fact listening); do
     case $sock in
-        0.0.0.0:2575 | 0.0.0.0:8080 | 127.0.0.1:* | "[::1]:"*) ;;
-        *) fail "the guest listens on $sock (only 2575 and 8080 may face the network)" ;;
+        0.0.0.0:2575 | 0.0.0.0:8080 | 0.0.0.0:22 | "[::]:22" | 127.0.0.1:* | "[::1]:"*) ;;
+        *) fail "the guest listens on $sock (only 2575, 8080 and SSH, enabled here, may face the network)" ;;
     esac
 done
 for sock in 0.0.0.0:2575 0.0.0.0:8080 127.0.0.1:3493; do
     case " $(vm_fact listening) " in *" $sock "*) ;; *) fail "nothing listens on $sock: $(vm_fact listening)" ;; esac
 done
-want sshd absent
+want sshd active
+want ssh_host_keys_in_image ""
 want compilers ""
 want password_accounts ""
 case $(vm_fact nft_tables) in *"table inet hakobune"*) ;; *) fail "the firewall is not loaded: $(vm_fact nft_tables)" ;; esac
@@ -158,7 +162,17 @@ case $(vm_fact ups_password_mode) in "600 hakobune:hakobune "*) ;; *) fail "the 
 want timesyncd active
 want server_user hakobune
 want units_failed ""
-echo "boot.sh: inside: root ro; listening $(vm_fact listening); no sshd, compilers or password logins; firewall, sysctls, lockdown=integrity; journal persistent; NUT passwords of this box; server runs as hakobune"
+# SSH as the vendor enabled it: the key logs in as root, passwords are not even offered.
+ssh_opts=(-p "$ssh_port" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o ConnectTimeout=30)
+who=$(ssh "${ssh_opts[@]}" -i "$work/vendor_key" root@127.0.0.1 'id -un; findmnt -n -o OPTIONS /' 2>/dev/null | tr '\n' ' ') ||
+    fail "SSH with the vendor's key failed"
+case $who in "root ro,"*) ;; *) fail "SSH login with the key: '$who'" ;; esac
+methods=$(ssh "${ssh_opts[@]}" -v -o PubkeyAuthentication=no -o PreferredAuthentications=password,keyboard-interactive \
+    root@127.0.0.1 true 2>&1 | sed -n 's/.*Authentications that can continue: //p' | head -n1) || true
+[ "$methods" = publickey ] || fail "SSH offers '$methods' to a client without the key (publickey only expected)"
+tr -d '\r' < "$serial" | grep -a -q 'hakobune-ssh: new host key' || fail "no host key fingerprint on the console"
+echo "boot.sh: SSH (enabled with a key at first boot): key login as root works, only publickey offered, host key made on the box"
+echo "boot.sh: inside: root ro; listening $(vm_fact listening); no compilers or password logins; firewall, sysctls, lockdown=integrity; journal persistent; NUT passwords of this box; server runs as hakobune"
 
 if [ "${BOOT_REPORT:-0}" = 1 ]; then
     t_rep=$(date +%s)

@@ -65,6 +65,9 @@ mode=$(vm_fact data_mode); source=$(vm_fact data_source)
 say "data: $mode on $source"
 case $mode in "raid1 /dev/md/hakobune-data"*) ;; *) fail "data_mode is '$mode', not the RAID1" ;; esac
 case $source in /dev/md*) ;; *) fail "the data file system is on $source, not the array" ;; esac
+# No ssh-authorized-keys on this box's medium: SSH stays off (boot.sh enables it).
+[ "$(vm_fact sshd)" = inactive ] || fail "ssh.service is '$(vm_fact sshd)' on a box without SSH keys"
+case " $(vm_fact listening) " in *":22 "*) fail "port 22 listens without SSH keys: $(vm_fact listening)" ;; esac
 st=$(vm_wait_status '[.health.arrays[]? | select(.state.state == "healthy")] | length == 1' 240) ||
     fail "the new array did not become healthy: $(arrays "$st")"
 md=$(printf '%s' "$st" | jq -r '.health.arrays[0].name')

@@ -13,7 +13,7 @@
 : "${repo:?set repo before sourcing lib/vm.sh}"
 ovmf_code=/usr/share/OVMF/OVMF_CODE_4M.fd
 ovmf_vars=/usr/share/OVMF/OVMF_VARS_4M.fd
-qemu_pid='' serial='' monitor='' mllp_port='' http_port='' vm_t0='' qemu_from=''
+qemu_pid='' serial='' monitor='' mllp_port='' http_port='' ssh_port='' vm_t0='' qemu_from=''
 qemu=()
 
 vm_log() { echo "${vm_name:-vm}: $*"; }
@@ -93,6 +93,8 @@ vm_setup() {
     mllp_port=$(vm_free_port)
     http_port=$(vm_free_port)
     while [ "$http_port" = "$mllp_port" ]; do http_port=$(vm_free_port); done
+    ssh_port=$(vm_free_port)
+    while [ "$ssh_port" = "$mllp_port" ] || [ "$ssh_port" = "$http_port" ]; do ssh_port=$(vm_free_port); done
 }
 
 vm_free_port() {
@@ -108,7 +110,7 @@ vm_start() {
         -display none \
         -drive if=pflash,format=raw,unit=0,readonly=on,file="$work/code.fd" \
         -drive if=pflash,format=raw,unit=1,file="$work/vars.fd" \
-        -nic user,model=virtio-net-pci,hostfwd=tcp:127.0.0.1:"$mllp_port"-:2575,hostfwd=tcp:127.0.0.1:"$http_port"-:8080 \
+        -nic user,model=virtio-net-pci,hostfwd=tcp:127.0.0.1:"$mllp_port"-:2575,hostfwd=tcp:127.0.0.1:"$http_port"-:8080,hostfwd=tcp:127.0.0.1:"$ssh_port"-:22 \
         -serial file:"$serial" \
         -monitor unix:"$monitor",server,nowait \
         "$@" \
@@ -219,12 +221,14 @@ vm_kill() {
     fi
 }
 
-# vm_cfg_medium IMG [FACILITY_ID]: a HAKOBUNECFG registration medium (ext4) whose
+# vm_cfg_medium IMG [FACILITY_ID] [AUTHORIZED_KEYS]: a HAKOBUNECFG registration medium (ext4) whose
 # hakobune-facilities.toml registers the test sender (MSH-4 SEND, the public SS-MIX2 sample's), the
 # same facility as the integration tests (src/hakobune/tests/it/harness.rs). First boot reads it.
+# AUTHORIZED_KEYS: a file of OpenSSH public keys, put on the medium as ssh-authorized-keys (SSH on).
 vm_cfg_medium() {
-    local img=$1 id=${2:-9999999999} dir
+    local img=$1 id=${2:-9999999999} keys=${3:-} dir
     dir=$(mktemp -d)
+    [ -z "$keys" ] || cp "$keys" "$dir/ssh-authorized-keys"
     cat > "$dir/hakobune-facilities.toml" <<EOF
 # hw-tests registration medium (HAKOBUNECFG): the test sender
 [[facility]]

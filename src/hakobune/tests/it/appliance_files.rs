@@ -361,3 +361,59 @@ fn nut_config_gives_each_box_its_own_passwords_and_keeps_them() {
     run(&other.join("secrets"), &other.join("run"), &other.join("ups.password"));
     assert_ne!(password_of(&read(&other.join("run/upsd.users")), "hakobune"), server_pw);
 }
+
+/// SSH is enabled only with real public keys: `hakobune-ssh-setup --check-keys` (what first boot
+/// runs on the medium's `ssh-authorized-keys` before it writes anything) takes Ed25519, ECDSA and
+/// RSA of 3072 bits or more, and refuses an empty file, a stray line, a short RSA key, a private key.
+#[test]
+fn ssh_keys_from_the_medium_are_checked_before_first_boot_writes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let keygen = |name: &str, args: &[&str]| -> String {
+        let path = tmp.path().join(name);
+        let out = Command::new("ssh-keygen")
+            .args(["-q", "-N", "", "-C", name, "-f"])
+            .arg(&path)
+            .args(args)
+            .output()
+            .expect("ssh-keygen (openssh-client)");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        std::fs::read_to_string(path.with_extension("pub")).unwrap()
+    };
+    let ed = keygen("ed", &["-t", "ed25519"]);
+    let ec = keygen("ec", &["-t", "ecdsa", "-b", "384"]);
+    let rsa_ok = keygen("rsa3072", &["-t", "rsa", "-b", "3072"]);
+    let rsa_short = keygen("rsa2048", &["-t", "rsa", "-b", "2048"]);
+    let check = |text: &str| -> (bool, String) {
+        let f = tmp.path().join("ssh-authorized-keys");
+        std::fs::write(&f, text).unwrap();
+        let out = Command::new(repo().join("image-build/bin/hakobune-ssh-setup")).arg("--check-keys").arg(&f).output().unwrap();
+        (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    assert_eq!(check(&format!("# vendor maintenance keys\n{ed}\n{ec}{rsa_ok}")).0, true);
+    let (ok, why) = check(&format!("{ed}not a key\n"));
+    assert!(!ok && why.contains("1 of 2"), "{why}");
+    assert!(!check(&rsa_short).0, "a 2048-bit RSA key is accepted");
+    assert!(!check("# only a comment\n\n").0, "a file without keys is accepted");
+    let private = std::fs::read_to_string(tmp.path().join("ed")).unwrap();
+    assert!(!check(&private).0, "a private key is accepted");
+}
+
+/// The appliance's sshd settings say what the hardening table says: keys only, root only, no
+/// forwarding, host keys on the data disk. (The image's own sshd checks and uses them in
+/// hw-tests/boot.sh: `sshd -t` before it starts, then a key login and passwords refused.)
+#[test]
+fn sshd_settings_are_keys_only() {
+    let conf = std::fs::read_to_string(repo().join("image-build/mkosi.extra/etc/ssh/sshd_config.d/50-hakobune.conf")).unwrap();
+    for line in [
+        "PasswordAuthentication no",
+        "KbdInteractiveAuthentication no",
+        "AuthenticationMethods publickey",
+        "PermitRootLogin prohibit-password",
+        "AllowTcpForwarding no",
+        "X11Forwarding no",
+        "AuthorizedKeysFile /var/lib/hakobune/ssh/authorized_keys",
+    ] {
+        assert!(conf.lines().any(|l| l.trim() == line), "missing: {line}");
+    }
+    assert!(conf.lines().filter(|l| l.starts_with("HostKey ")).all(|l| l.contains("/var/lib/hakobune/ssh/")));
+}
