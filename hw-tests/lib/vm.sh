@@ -274,4 +274,5 @@ vm_dump_logs() {
 
 # vm_fact NAME: the value of a boot fact (HAKOBUNE-FACT lines that hakobune-ready-report prints
 # when the kernel command line has hakobune.facts), the last one printed.
-vm_fact() { tr -d '\r' < "$serial" | sed -n "s/^HAKOBUNE-FACT $1 //p" | tail -n1; }
+# (A fact may share its line with what the console printed before it, a login prompt say.)
+vm_fact() { tr -d '\r' < "$serial" | sed -n "s/.*HAKOBUNE-FACT $1 //p" | tail -n1; }
