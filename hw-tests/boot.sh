@@ -161,14 +161,15 @@ want nut_users_mode "640 root:nut"
 case $(vm_fact ups_password_mode) in "600 hakobune:hakobune "*) ;; *) fail "the server's UPS password file: $(vm_fact ups_password_mode)" ;; esac
 want timesyncd active
 want server_user hakobune
+want data_owners "root:hakobune 750 hakobune:hakobune 750 root:root 700 root:root 700 root:systemd-journal 2755"
 want units_failed ""
 # SSH as the vendor enabled it: the key logs in as root, passwords are not even offered.
 ssh_opts=(-p "$ssh_port" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o ConnectTimeout=30)
-who=$(ssh "${ssh_opts[@]}" -i "$work/vendor_key" root@127.0.0.1 'id -un; findmnt -n -o OPTIONS /' 2>/dev/null | tr '\n' ' ') ||
-    fail "SSH with the vendor's key failed"
+who=$(ssh "${ssh_opts[@]}" -i "$work/vendor_key" root@127.0.0.1 'id -un; findmnt -n -o OPTIONS /' 2>"$work/ssh.log" | tr '\n' ' ') ||
+    fail "SSH with the vendor's key failed: $(tail -n 5 "$work/ssh.log")"
 case $who in "root ro,"*) ;; *) fail "SSH login with the key: '$who'" ;; esac
 methods=$(ssh "${ssh_opts[@]}" -v -o PubkeyAuthentication=no -o PreferredAuthentications=password,keyboard-interactive \
-    root@127.0.0.1 true 2>&1 | sed -n 's/.*Authentications that can continue: //p' | head -n1) || true
+    root@127.0.0.1 true 2>&1 | sed -n 's/.*Authentications that can continue: //p' | head -n1 | tr -d '\r ') || true
 [ "$methods" = publickey ] || fail "SSH offers '$methods' to a client without the key (publickey only expected)"
 tr -d '\r' < "$serial" | grep -a -q 'hakobune-ssh: new host key' || fail "no host key fingerprint on the console"
 echo "boot.sh: SSH (enabled with a key at first boot): key login as root works, only publickey offered, host key made on the box"
