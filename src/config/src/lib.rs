@@ -58,6 +58,10 @@ pub struct ServerConfig {
     pub mllp_listen: SocketAddr,
     /// HTTP listener. Default `127.0.0.1:8080`.
     pub http_listen: SocketAddr,
+    /// MLLP over mutual TLS (hospital gateways from the network; the `[tls]` table names the
+    /// certificates). Default: none. The appliance listens on 2576 and keeps plain MLLP on loopback.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mllp_tls_listen: Option<SocketAddr>,
     /// Largest accepted message in bytes; larger frames get AR and are quarantined. Default 4 MiB.
     pub max_message_bytes: usize,
     /// Most simultaneous MLLP connections. Default 1024.
@@ -89,6 +93,7 @@ impl Default for ServerConfig {
             data_dir: PathBuf::from("var"),
             mllp_listen: SocketAddr::from(([127, 0, 0, 1], 2575)),
             http_listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            mllp_tls_listen: None,
             max_message_bytes: 4 * 1024 * 1024,
             max_connections: 1024,
             frame_timeout_secs: 60,
@@ -116,7 +121,10 @@ pub struct FacilityConfig {
     pub name_en: Option<String>,
     /// MSH-4 (sending facility) values that identify this facility.
     pub msh4: Vec<String>,
-    /// TLS client certificate subjects that identify this facility (used once MLLP over TLS is on).
+    /// TLS client certificate subjects of this facility's gateways (`CN=...` or the whole subject,
+    /// `CN=..., O=..., C=JP`). When set, a message over MLLP/TLS whose MSH-4 names this facility
+    /// is accepted only from one of these certificates (others get AR and are quarantined).
+    /// Empty: any client certificate of the `[tls]` client CA may send for it.
     #[serde(default)]
     pub tls_client_subjects: Vec<String>,
     /// Overrides `server.non_jis_x0208` for this facility.
@@ -148,6 +156,23 @@ pub struct Config {
     /// /metrics, the log and the audit trail).
     #[serde(default)]
     pub alerts: AlertsConfig,
+    /// The `[tls]` table: this appliance's certificate and key, and the CA of its TLS clients.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<TlsConfig>,
+}
+
+/// The `[tls]` table: what the appliance's TLS listeners (MLLP over TLS) present and accept.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    /// PEM certificate chain of this appliance (the regional CA signed it from the request that
+    /// first boot made), its own certificate first.
+    pub certificate: PathBuf,
+    /// PEM private key (mode 600; on the appliance made at first boot).
+    pub key: PathBuf,
+    /// PEM CA certificates whose client certificates are accepted (the regional CA). Every client
+    /// must present one: there is no anonymous TLS.
+    pub client_ca: PathBuf,
 }
 
 /// The `[alerts]` table.
@@ -200,6 +225,17 @@ impl Config {
             && !(url.starts_with("https://") || url.starts_with("http://"))
         {
             return bad(format!("alerts.webhook_url {url:?} must be an http or https URL"));
+        }
+        if self.server.mllp_tls_listen.is_some() && self.tls.is_none() {
+            return bad("server.mllp_tls_listen needs a [tls] table (certificate, key, client_ca)".into());
+        }
+        // (Port 0, "any free port", is the same address only in appearance.)
+        if self
+            .server
+            .mllp_tls_listen
+            .is_some_and(|a| a.port() != 0 && (a == self.server.mllp_listen || a == self.server.http_listen))
+        {
+            return bad("server.mllp_tls_listen must differ from server.mllp_listen and server.http_listen".into());
         }
         if let Err(e) = self.health.validate() {
             return bad(format!("[health]: {e}"));
@@ -281,6 +317,18 @@ mod tests {
         let again = Config::from_toml(&cfg.to_toml()).unwrap();
         assert_eq!(again.to_toml(), cfg.to_toml());
 
+        // The commented-out [tls] and mllp_tls_listen are valid together, and only together.
+        let tls = text.replace("# [tls]\n", "[tls]\n");
+        let mut tls_on = tls.replace("# mllp_tls_listen ", "mllp_tls_listen ");
+        for key in ["certificate", "key", "client_ca"] {
+            tls_on = tls_on.replace(&format!("\n# {key} "), &format!("\n{key} "));
+        }
+        let cfg = Config::from_toml(&tls_on).unwrap();
+        assert_eq!(cfg.server.mllp_tls_listen.map(|a| a.port()), Some(2576));
+        assert!(cfg.tls.as_ref().unwrap().client_ca.ends_with("regional-ca.pem"));
+        assert_eq!(cfg.facilities[0].tls_client_subjects, ["CN=gw.toro-hospital.example.jp"]);
+        let e = Config::from_toml(&text.replace("# mllp_tls_listen ", "mllp_tls_listen ")).unwrap_err().to_string();
+        assert!(e.contains("needs a [tls] table"), "{e}");
         // The commented-out [ups.tls] example is valid too.
         let mut with_tls = text.replace("# [ups.tls]\n", "[ups.tls]\n");
         for key in ["ca_file", "server_name"] {

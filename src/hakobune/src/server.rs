@@ -120,6 +120,23 @@ pub async fn start(config: Config) -> Result<Running> {
         .with_context(|| format!("binding the HTTP listener on {}", s.http_listen))?;
     let mllp_addr = mllp.local_addr()?;
     let http_addr = http.local_addr()?;
+    // MLLP over mutual TLS, for gateways on the network (plain MLLP then stays on loopback).
+    let mllp_tls = match (s.mllp_tls_listen, &config.tls) {
+        (Some(addr), Some(tls)) => {
+            let identity = hakobune_tls::Identity { cert_file: tls.certificate.clone(), key_file: tls.key.clone() };
+            let server_config = hakobune_tls::server_config(&identity, &tls.client_ca)
+                .context("the [tls] certificate, key or client CA for server.mllp_tls_listen")?;
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("binding the MLLP/TLS listener on {addr}"))?;
+            Some((listener, hakobune_tls::tokio_rustls::TlsAcceptor::from(server_config)))
+        }
+        _ => None,
+    };
+    let mllp_tls_addr = match &mllp_tls {
+        Some((l, _)) => Some(l.local_addr()?),
+        None => None,
+    };
 
     // Background work that ends with the process: UPS watch, watchdog, metrics refresh.
     let background = CancellationToken::new();
@@ -168,6 +185,7 @@ pub async fn start(config: Config) -> Result<Running> {
         Arc::new(move || {
             serde_json::json!({
                 "mllp": mllp_addr.to_string(),
+                "mllp_tls": mllp_tls_addr.map(|a| a.to_string()),
                 "http": http_addr.to_string(),
                 "facilities": facilities,
                 "last_start": recovery,
@@ -190,6 +208,15 @@ pub async fn start(config: Config) -> Result<Running> {
 
     let shutdown = CancellationToken::new();
     let tasks = TaskTracker::new();
+    if let Some((listener, acceptor)) = mllp_tls {
+        tasks.spawn(hakobune_ingest::serve_mllp_tls(
+            listener,
+            acceptor,
+            ingest.clone(),
+            limits.clone(),
+            shutdown.clone(),
+        ));
+    }
     tasks.spawn(hakobune_ingest::serve_mllp(mllp, ingest.clone(), limits, shutdown.clone()));
     {
         let shutdown = shutdown.clone();
@@ -200,7 +227,8 @@ pub async fn start(config: Config) -> Result<Running> {
         });
     }
     tasks.close();
-    tracing::info!(%mllp_addr, %http_addr, facilities = config.facilities.len(), "hakobune is accepting HL7 over MLLP and serving HTTP");
+    let mllp_tls_addr = mllp_tls_addr.map(|a| a.to_string()).unwrap_or_else(|| "off".into());
+    tracing::info!(%mllp_addr, %mllp_tls_addr, %http_addr, facilities = config.facilities.len(), "hakobune is accepting HL7 over MLLP and serving HTTP");
     // systemd: ready only now that storage is recovered and both listeners accept.
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
     spawn_watchdog(store.clone(), background.clone());

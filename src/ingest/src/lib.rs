@@ -27,7 +27,7 @@ mod server;
 
 pub use metrics::IngestMetrics;
 pub use pipeline::{Ingest, IngestOptions, Processed};
-pub use server::{ServerLimits, serve_mllp};
+pub use server::{ServerLimits, serve_mllp, serve_mllp_tls};
 
 #[cfg(test)]
 mod tests;

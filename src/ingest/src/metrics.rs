@@ -36,6 +36,7 @@ pub struct IngestMetrics {
     pub(crate) connections: Counter,
     pub(crate) framing_errors: Counter,
     pub(crate) timeouts: Counter,
+    pub(crate) tls_handshake_failures: Counter,
 }
 
 impl IngestMetrics {
@@ -50,6 +51,7 @@ impl IngestMetrics {
             connections: Counter::default(),
             framing_errors: Counter::default(),
             timeouts: Counter::default(),
+            tls_handshake_failures: Counter::default(),
         };
         registry.register(
             "hakobune_mllp_messages",
@@ -78,6 +80,11 @@ impl IngestMetrics {
             "hakobune_mllp_timeouts",
             "MLLP connections closed for being idle or too slow",
             m.timeouts.clone(),
+        );
+        registry.register(
+            "hakobune_mllp_tls_handshake_failures",
+            "MLLP/TLS connections refused in the handshake (no or untrusted client certificate, old protocol, not TLS)",
+            m.tls_handshake_failures.clone(),
         );
         m
     }

@@ -61,6 +61,14 @@ impl Refusal {
 /// At most this many ERR segments for characters outside JIS X 0208 in one ACK.
 const MAX_CHARACTER_ERRORS: usize = 16;
 
+/// When a message arrived and, over TLS, from which client certificate.
+struct Arrival<'a> {
+    /// Local time of receipt, as stored in the index.
+    received_at: &'a str,
+    /// The client certificate's subject (MLLP/TLS), `None` for plain MLLP.
+    tls_subject: Option<&'a str>,
+}
+
 impl Ingest {
     /// A pipeline storing into `store`.
     pub fn new(store: Arc<Store>, opts: IngestOptions, metrics: IngestMetrics) -> Ingest {
@@ -99,16 +107,29 @@ impl Ingest {
 
     /// Handles one framed message from `peer` and returns the ACK to send.
     pub async fn process(&self, raw: &[u8], peer: &str) -> Processed {
-        self.process_inner(raw, peer, None).await
+        self.process_inner(raw, peer, None, None).await
+    }
+
+    /// As [`Ingest::process`], for a message that came over TLS from a client certificate with
+    /// `tls_subject` (`None`: plain MLLP): a facility with `tls_client_subjects` accepts it only
+    /// from one of those.
+    pub async fn process_from(&self, raw: &[u8], peer: &str, tls_subject: Option<&str>) -> Processed {
+        self.process_inner(raw, peer, None, tls_subject).await
     }
 
     /// Answers a frame that exceeded `limit` bytes: AR, and its first `limit` bytes (`head`) kept in
     /// the quarantine.
     pub async fn refuse_oversize(&self, head: &[u8], limit: usize, peer: &str) -> Processed {
-        self.process_inner(head, peer, Some(limit)).await
+        self.process_inner(head, peer, Some(limit), None).await
     }
 
-    async fn process_inner(&self, raw: &[u8], peer: &str, oversize: Option<usize>) -> Processed {
+    async fn process_inner(
+        &self,
+        raw: &[u8],
+        peer: &str,
+        oversize: Option<usize>,
+        tls_subject: Option<&str>,
+    ) -> Processed {
         let started = Instant::now();
         let now = self.now();
         let received_at = now
@@ -151,7 +172,10 @@ impl Ingest {
                 )
                 .user_message(format!("メッセージが上限（{limit}バイト）を超えています")),
             )),
-            None => self.pipeline(raw, &decoded, &parsed, &received_at, &mut facility_id, &mut data_type).await,
+            None => {
+                let arrival = Arrival { received_at: &received_at, tls_subject };
+                self.pipeline(raw, &decoded, &parsed, &arrival, &mut facility_id, &mut data_type).await
+            }
         };
 
         let msg = parsed.as_ref().ok();
@@ -223,7 +247,7 @@ impl Ingest {
         raw: &[u8],
         decoded: &Result<hakobune_hl7::charset::Decoded, hakobune_hl7::charset::EncodingError>,
         parsed: &Result<Message, hakobune_hl7::ParseError>,
-        received_at: &str,
+        arrival: &Arrival<'_>,
         facility_out: &mut Option<String>,
         data_type_out: &mut String,
     ) -> Result<(Outcome, Vec<ErrorDetail>), Refusal> {
@@ -275,6 +299,24 @@ impl Ingest {
             ));
         };
         *facility_out = Some(facility.id.clone());
+        if let Some(subject) = arrival.tls_subject
+            && !facility.tls_client_subjects.is_empty()
+            && !hakobune_tls::subject_matches(subject, &facility.tls_client_subjects)
+        {
+            return Err(Refusal::new(
+                AckCode::AR,
+                "tls-client-not-of-facility",
+                ErrorDetail::new(
+                    ErrorCode::ApplicationInternalError,
+                    format!(
+                        "the TLS client certificate {subject:?} is not one of facility {}'s gateways (tls_client_subjects)",
+                        facility.id
+                    ),
+                )
+                .at(Location::field("MSH", 1, 4))
+                .user_message("この接続の証明書では、送信元施設（MSH-4）のデータを送信できません"),
+            ));
+        }
         let c = hakobune_ssmix2::classify(msg, &facility.rules).map_err(classify_refusal)?;
         *data_type_out = c.key.data_type.code().to_owned();
 
@@ -341,7 +383,7 @@ impl Ingest {
             byte_len: raw.len() as u64,
             sha256: String::new(),
             wal_seq: 0,
-            received_at: received_at.to_owned(),
+            received_at: arrival.received_at.to_owned(),
             extension: String::new(),
         };
         match self.store.submit(Submission { entry, raw: raw.to_vec() }).await {

@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use futures::{SinkExt, StreamExt};
 use hakobune_mllp::{FrameError, MllpCodec};
-use tokio::net::{TcpListener, TcpStream};
+use hakobune_tls::tokio_rustls::TlsAcceptor;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio_util::codec::Framed;
 use tokio_util::sync::CancellationToken;
@@ -29,6 +31,30 @@ pub struct ServerLimits {
 /// Serves MLLP on a bound listener until `shutdown` fires; then stops accepting, lets each
 /// connection finish the message it is handling, and returns once every connection has closed.
 pub async fn serve_mllp(listener: TcpListener, ingest: Arc<Ingest>, limits: ServerLimits, shutdown: CancellationToken) {
+    serve(listener, None, ingest, limits, shutdown).await
+}
+
+/// Serves MLLP over TLS (`acceptor`, from `hakobune_tls::server_config`: mutual TLS) as
+/// [`serve_mllp`] does plain MLLP. Each connection must complete its handshake within the frame
+/// timeout; its client certificate's subject names the peer in logs and quarantine records and is
+/// checked against the sending facility's `tls_client_subjects`.
+pub async fn serve_mllp_tls(
+    listener: TcpListener,
+    acceptor: TlsAcceptor,
+    ingest: Arc<Ingest>,
+    limits: ServerLimits,
+    shutdown: CancellationToken,
+) {
+    serve(listener, Some(acceptor), ingest, limits, shutdown).await
+}
+
+async fn serve(
+    listener: TcpListener,
+    tls: Option<TlsAcceptor>,
+    ingest: Arc<Ingest>,
+    limits: ServerLimits,
+    shutdown: CancellationToken,
+) {
     let permits = Arc::new(Semaphore::new(limits.max_connections));
     let tracker = TaskTracker::new();
     loop {
@@ -52,11 +78,37 @@ pub async fn serve_mllp(listener: TcpListener, ingest: Arc<Ingest>, limits: Serv
         let ingest = ingest.clone();
         let limits = limits.clone();
         let shutdown = shutdown.clone();
+        let tls = tls.clone();
         tracker.spawn(async move {
             let _permit = permit;
             ingest.metrics().connections.inc();
             ingest.metrics().connections_open.inc();
-            connection(stream, peer.to_string(), &ingest, &limits, &shutdown).await;
+            match tls {
+                None => {
+                    connection(stream, Peer { addr: peer.to_string(), tls_subject: None }, &ingest, &limits, &shutdown)
+                        .await
+                }
+                Some(acceptor) => match tokio::time::timeout(limits.frame_timeout, acceptor.accept(stream)).await {
+                    Ok(Ok(stream)) => {
+                        let tls_subject = stream
+                            .get_ref()
+                            .1
+                            .peer_certificates()
+                            .and_then(|c| c.first())
+                            .and_then(hakobune_tls::peer_subject);
+                        let peer = Peer { addr: peer.to_string(), tls_subject };
+                        connection(stream, peer, &ingest, &limits, &shutdown).await
+                    }
+                    Ok(Err(e)) => {
+                        ingest.metrics().tls_handshake_failures.inc();
+                        tracing::warn!(%peer, error = %e, "MLLP/TLS handshake refused");
+                    }
+                    Err(_) => {
+                        ingest.metrics().tls_handshake_failures.inc();
+                        tracing::warn!(%peer, "MLLP/TLS handshake not completed in time");
+                    }
+                },
+            }
             ingest.metrics().connections_open.dec();
         });
     }
@@ -73,13 +125,24 @@ enum Next {
     TimedOut(&'static str),
 }
 
-async fn connection(
-    stream: TcpStream,
-    peer: String,
+/// Who is on the other end of a connection: its address and, over TLS, its certificate's subject.
+struct Peer {
+    addr: String,
+    tls_subject: Option<String>,
+}
+
+async fn connection<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: S,
+    who: Peer,
     ingest: &Ingest,
     limits: &ServerLimits,
     shutdown: &CancellationToken,
 ) {
+    let peer = match &who.tls_subject {
+        Some(subject) => format!("{} (TLS {subject})", who.addr),
+        None => who.addr.clone(),
+    };
+    let subject = who.tls_subject.as_deref();
     tracing::debug!(%peer, "MLLP connection opened");
     let mut framed = Framed::new(stream, MllpCodec::new(limits.max_message_bytes));
     let mut idle = Duration::ZERO;
@@ -91,7 +154,7 @@ async fn connection(
         if let Some(deadline) = drain_until {
             match tokio::time::timeout_at(deadline, framed.next()).await {
                 Ok(Some(Ok(Ok(payload)))) => {
-                    let processed = ingest.process(&payload, &peer).await;
+                    let processed = ingest.process_from(&payload, &peer, subject).await;
                     if framed.send(bytes::Bytes::from(processed.ack)).await.is_err() {
                         break;
                     }
@@ -147,7 +210,7 @@ async fn connection(
             }
             Next::Frame(Some(Ok(Ok(payload)))) => payload,
         };
-        let processed = ingest.process(&payload, &peer).await;
+        let processed = ingest.process_from(&payload, &peer, subject).await;
         if let Err(e) = framed.send(bytes::Bytes::from(processed.ack)).await {
             tracing::info!(%peer, error = %e, "could not send ACK");
             break;

@@ -10,6 +10,9 @@
 //!   is refused, as the MHLW security guideline expects keys to be readable by their service only.
 //! - [`new_key_and_csr`] makes the appliance's own key (ECDSA P-256) and a certificate signing
 //!   request for the regional CA, at first boot; the key never leaves the box.
+//! - [`server_config`] builds the listener side for mutual TLS: the appliance's certificate and
+//!   key, TLS 1.2 or 1.3 only, and every client must present a certificate of the CA the operator
+//!   names (hospital gateways, the partner appliance); [`peer_subject`] names such a client.
 //! - [`server_name`] checks a peer name (DNS name or IP address) once, when the configuration is
 //!   read, rather than at the first connection.
 //!
@@ -116,6 +119,40 @@ pub fn client_config(ca_file: &Path, identity: Option<&Identity>) -> Result<Arc<
         None => builder.with_no_client_auth(),
     };
     Ok(Arc::new(config))
+}
+
+/// A server configuration for mutual TLS: TLS 1.2+, `identity` as the server's certificate chain and
+/// key, and a client certificate required of every client, verified against the CA certificates in
+/// `client_ca_file` only (no anonymous clients: the peers are hospital gateways and the partner
+/// appliance, whose certificates the regional CA issues).
+pub fn server_config(identity: &Identity, client_ca_file: &Path) -> Result<Arc<rustls::ServerConfig>, TlsError> {
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in load_certs(client_ca_file)? {
+        roots.add(cert).map_err(|e| file_err(client_ca_file, format!("not a usable CA certificate: {e}")))?;
+    }
+    let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider())
+        .build()
+        .map_err(|e| file_err(client_ca_file, format!("no client certificate verifier: {e}")))?;
+    let config = rustls::ServerConfig::builder_with_provider(provider())
+        .with_protocol_versions(PROTOCOL_VERSIONS)?
+        .with_client_cert_verifier(verifier)
+        .with_single_cert(load_certs(&identity.cert_file)?, load_key(&identity.key_file)?)?;
+    Ok(Arc::new(config))
+}
+
+/// The subject of a verified client certificate as RFC 4514-style text in the certificate's own
+/// order (for example `CN=gw.hospital-a.example.jp, O=Hospital A, C=JP`), or `None` when the
+/// certificate cannot be parsed. Facilities list these in `tls_client_subjects`.
+pub fn peer_subject(cert: &CertificateDer<'_>) -> Option<String> {
+    let (_, parsed) = x509_parser::parse_x509_certificate(cert.as_ref()).ok()?;
+    Some(parsed.subject().to_string())
+}
+
+/// Whether a client certificate's `subject` (as [`peer_subject`] gives it) matches one of a
+/// facility's listed subjects: the whole subject, or only its common name written `CN=<name>`.
+pub fn subject_matches(subject: &str, listed: &[String]) -> bool {
+    let cn = subject.split(", ").find(|part| part.starts_with("CN="));
+    listed.iter().any(|l| l == subject || Some(l.as_str()) == cn)
 }
 
 #[cfg(test)]

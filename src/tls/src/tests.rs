@@ -7,24 +7,19 @@ use crate::test_pki::{Issued, TestCa};
 
 /// A TLS echo-once server on loopback, optionally demanding client certificates from `client_ca`.
 async fn server(issued: &Issued, client_ca: Option<&Path>) -> std::net::SocketAddr {
-    let builder =
-        rustls::ServerConfig::builder_with_provider(provider()).with_protocol_versions(PROTOCOL_VERSIONS).unwrap();
-    let builder = match client_ca {
-        Some(ca) => {
-            let mut roots = rustls::RootCertStore::empty();
-            for c in load_certs(ca).unwrap() {
-                roots.add(c).unwrap();
-            }
-            let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider())
-                .build()
-                .unwrap();
-            builder.with_client_cert_verifier(verifier)
-        }
-        None => builder.with_no_client_auth(),
+    let identity = Identity { cert_file: issued.cert_file.clone(), key_file: issued.key_file.clone() };
+    let config = match client_ca {
+        Some(ca) => server_config(&identity, ca).unwrap(),
+        None => Arc::new(
+            rustls::ServerConfig::builder_with_provider(provider())
+                .with_protocol_versions(PROTOCOL_VERSIONS)
+                .unwrap()
+                .with_no_client_auth()
+                .with_single_cert(load_certs(&issued.cert_file).unwrap(), load_key(&issued.key_file).unwrap())
+                .unwrap(),
+        ),
     };
-    let config =
-        builder.with_single_cert(load_certs(&issued.cert_file).unwrap(), load_key(&issued.key_file).unwrap()).unwrap();
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let acceptor = tokio_rustls::TlsAcceptor::from(config);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
@@ -145,4 +140,20 @@ fn a_csr_for_the_appliance_names_it_and_its_key() {
     // A second request has a different key.
     let again = new_key_and_csr("hakobune-0f3a9c2e", &[]).unwrap();
     assert_ne!(again.public_key_sha256, made.public_key_sha256);
+}
+
+#[test]
+fn a_client_is_named_by_its_certificate_subject() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = TestCa::new(dir.path(), "region");
+    let gw = ca.client("gw", "gw.hospital-a.example.jp");
+    let cert = load_certs(&gw.cert_file).unwrap().remove(0);
+    let subject = peer_subject(&cert).unwrap();
+    assert_eq!(subject, "CN=gw.hospital-a.example.jp");
+    assert!(subject_matches(&subject, &["CN=gw.hospital-a.example.jp".into()]));
+    assert!(subject_matches("CN=gw.a, O=Hospital A, C=JP", &["CN=gw.a".into()]));
+    assert!(subject_matches("CN=gw.a, O=Hospital A, C=JP", &["CN=gw.a, O=Hospital A, C=JP".into()]));
+    assert!(!subject_matches("CN=gw.b, O=Hospital B", &["CN=gw.a".into()]));
+    assert!(!subject_matches("CN=gw.a", &[]));
+    assert!(!subject_matches("O=CN=gw.a", &["CN=gw.a".into()]));
 }

@@ -14,20 +14,7 @@ fn facility() -> String {
 }
 
 fn quarantined(server: &Server) -> Vec<serde_json::Value> {
-    let mut out = Vec::new();
-    let Ok(days) = std::fs::read_dir(server.data.join("quarantine")) else {
-        return out;
-    };
-    for day in days.flatten() {
-        for f in std::fs::read_dir(day.path()).unwrap().flatten() {
-            if f.path().extension().is_some_and(|e| e == "json") {
-                let v: serde_json::Value = serde_json::from_slice(&std::fs::read(f.path()).unwrap()).unwrap();
-                assert!(f.path().with_extension("hl7").exists(), "quarantined bytes missing for {:?}", f.path());
-                out.push(v);
-            }
-        }
-    }
-    out
+    server.quarantined()
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -35,6 +35,8 @@ pub struct Server {
     pub data: PathBuf,
     pub mllp: SocketAddr,
     pub http: SocketAddr,
+    /// The MLLP/TLS listener, when the configuration has one.
+    pub mllp_tls: Option<SocketAddr>,
     config: PathBuf,
     child: Option<Child>,
     env: Vec<(String, String)>,
@@ -65,7 +67,7 @@ impl Server {
         )
         .unwrap();
         let env = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        let mut s = Server { dir, data, mllp, http, config, child: None, env };
+        let mut s = Server { dir, data, mllp, http, mllp_tls: None, config, child: None, env };
         s.spawn();
         s
     }
@@ -95,6 +97,11 @@ impl Server {
                 };
                 self.mllp = field("mllp_addr");
                 self.http = field("http_addr");
+                self.mllp_tls = line
+                    .split("mllp_tls_addr=")
+                    .nth(1)
+                    .and_then(|v| v.split_whitespace().next())
+                    .and_then(|v| v.parse().ok());
                 return;
             }
             if let Some(status) = self.child.as_mut().unwrap().try_wait().unwrap() {
@@ -103,6 +110,24 @@ impl Server {
             assert!(Instant::now() < deadline, "server did not start:\n{log}");
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    /// The quarantine records (JSON) of refused inputs, each checked to have its bytes beside it.
+    pub fn quarantined(&self) -> Vec<serde_json::Value> {
+        let mut out = Vec::new();
+        let Ok(days) = std::fs::read_dir(self.data.join("quarantine")) else {
+            return out;
+        };
+        for day in days.flatten() {
+            for f in std::fs::read_dir(day.path()).unwrap().flatten() {
+                if f.path().extension().is_some_and(|e| e == "json") {
+                    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(f.path()).unwrap()).unwrap();
+                    assert!(f.path().with_extension("hl7").exists(), "quarantined bytes missing for {:?}", f.path());
+                    out.push(v);
+                }
+            }
+        }
+        out
     }
 
     pub fn log(&self) -> String {

@@ -14,4 +14,5 @@ mod health;
 mod samples;
 mod systemd;
 mod third_party;
+mod tls;
 mod ups;
