@@ -17,11 +17,12 @@ fi
 python3 -c 'import hl7; print("python hl7", hl7.__version__)'
 # A real NUT upsd with the dummy-ups driver, for the UPS shutdown tests; NSS's certutil and
 # pk12util and openssl to give that upsd a TLS certificate (Debian's upsd keeps it in an NSS db).
+# ssh-keygen and ssh (openssh-client): the appliance's SSH key checks and the in-guest SSH login.
 if ! [ -x /lib/nut/upsd ] || ! [ -x /lib/nut/dummy-ups ] || ! [ -x /usr/bin/certutil ] || ! [ -x /usr/bin/openssl ] \
-    || ! [ -x /usr/sbin/mkfs.fat ]; then
+    || ! [ -x /usr/sbin/mkfs.fat ] || ! [ -x /usr/bin/ssh-keygen ]; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
-    apt-get install -y -qq nut-server nut-client libnss3-tools openssl dosfstools >/dev/null
+    apt-get install -y -qq nut-server nut-client libnss3-tools openssl dosfstools openssh-client >/dev/null
 fi
 echo "NUT $(/lib/nut/upsd -V 2>&1 | head -1)"
 
