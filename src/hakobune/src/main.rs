@@ -72,6 +72,18 @@ enum Command {
         /// Seconds to wait for each ACK.
         #[arg(long, default_value_t = 30)]
         timeout: u64,
+        /// MLLP over TLS: trust the server certificate only if this CA (PEM) issued it.
+        #[arg(long, value_name = "CA.pem")]
+        ca: Option<PathBuf>,
+        /// TLS client certificate (PEM) to present, with --key (mutual TLS, as a gateway does).
+        #[arg(long, value_name = "CERT.pem", requires = "key", requires = "ca")]
+        cert: Option<PathBuf>,
+        /// Private key (PEM, mode 600) of --cert.
+        #[arg(long, value_name = "KEY.pem", requires = "cert")]
+        key: Option<PathBuf>,
+        /// Name the server's certificate must carry (default: the host part of --to).
+        #[arg(long, requires = "ca")]
+        server_name: Option<String>,
         /// Files to send, one message each.
         #[arg(required = true)]
         files: Vec<PathBuf>,
@@ -223,8 +235,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Demo { data, mllp, http, seed, patients, exit } => {
             runtime()?.block_on(demo::run(demo::DemoArgs { data, mllp, http, seed, patients, exit }))
         }
-        Command::Send { to, timeout, files } => {
-            runtime()?.block_on(send::run(&to, Duration::from_secs(timeout), &files))
+        Command::Send { to, timeout, ca, cert, key, server_name, files } => {
+            let tls = ca.map(|ca| send::Tls {
+                ca,
+                identity: cert.zip(key).map(|(cert_file, key_file)| hakobune_tls::Identity { cert_file, key_file }),
+                server_name,
+            });
+            runtime()?.block_on(send::run(&to, tls.as_ref(), Duration::from_secs(timeout), &files))
         }
         Command::Verify { data, repair } => verify::run(&data, repair),
         Command::CheckConfig { config } => match Config::load(&config) {

@@ -59,6 +59,33 @@ async fn gateways_send_over_mutual_tls_and_only_for_their_own_facility() {
     let ack = send_tls(&server, &region, Some(&gw_send), &message).await.unwrap();
     assert_eq!(ack_code(&ack), "AA", "{}", ack_text(&ack));
 
+    // The same with `hakobune send`, as a vendor checks a gateway's certificate from the command line.
+    let sample_file = pki.path().join("sample.hl7");
+    std::fs::write(&sample_file, &message).unwrap();
+    let out = std::process::Command::new(bin())
+        .args(["send", "--to", &server.mllp_tls.unwrap().to_string(), "--ca"])
+        .arg(region.ca_file())
+        .arg("--cert")
+        .arg(&gw_send.cert_file)
+        .arg("--key")
+        .arg(&gw_send.key_file)
+        .arg(&sample_file)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && said.contains("MSA|AA") && said.contains("duplicate"),
+        "{said}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = std::process::Command::new(bin())
+        .args(["send", "--to", &server.mllp_tls.unwrap().to_string(), "--ca"])
+        .arg(region.ca_file())
+        .arg(&sample_file)
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "sent without a client certificate: {}", String::from_utf8_lossy(&out.stdout));
+
     // Another hospital's gateway (same regional CA) may not send for this facility: AR, kept.
     let ack = send_tls(&server, &region, Some(&gw_other), &message).await.unwrap();
     assert_eq!(ack_code(&ack), "AR", "{}", ack_text(&ack));
