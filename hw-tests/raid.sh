@@ -15,6 +15,9 @@
 # 4. Orderly power-off, boot again with the remaining and the new disk: the array is assembled, the
 #    data file system is still on it, the sample sent again gets AA "duplicate" (it was stored), and
 #    the journal is persistent (two boots in it, same machine ID).
+# 5. Both data disks gone: the box must not fall back to the boot disk's empty data partition.
+#    hakobune-data-setup waits (hakobune.data_wait=15 here, 120 s on a box), says so on the console,
+#    and nothing mounts /var/lib/hakobune: the server never becomes READY.
 # Exits non-zero on any failure, with the tail of the serial log. About 4-5 minutes on 2 cores.
 # Knobs: BOOT_TIMEOUT (default 240), KEEP_LOGS=yes, QEMU_FROM=host|tools, TCG_THREAD.
 # shellcheck source-path=SCRIPTDIR
@@ -115,4 +118,17 @@ boots=$(vm_fact journal_boots)
 [ "${boots:-0}" -ge 2 ] || fail "the journal holds $boots boot(s), expected 2"
 say "journal: persistent on $(vm_fact journal_mount), $boots boots"
 vm_poweroff 120
-echo "PASS raid1: made at first boot, degraded, replaced and rebuilt, assembled after reboot"
+
+# --- 5. both data disks gone: no fall-back to the empty partition
+vm_start -no-reboot -uuid "$uuid" \
+    -drive if=none,id=sys,format=qcow2,file="$work/system.qcow2" \
+    -device virtio-blk-pci,drive=sys,bootindex=1 \
+    -smbios "type=11,value=io.systemd.stub.kernel-cmdline-extra=$cmdline hakobune.data_wait=15"
+vm_wait 'RAID1 data array /dev/md/hakobune-data did not come up' "$boot_timeout" >/dev/null ||
+    fail "no data disks: hakobune-data-setup did not report the missing array"
+say "no data disks: $(vm_since "$vm_t0")s to the console message 'the RAID1 data array ... did not come up'"
+sleep 20
+if tr -d '\r' < "$serial" | grep -a -q 'HAKOBUNE-READY'; then fail "the server started without its data disks"; fi
+say "no data disks: the server did not start (nothing mounted on /var/lib/hakobune)"
+vm_kill
+echo "PASS raid1: made at first boot, degraded, replaced and rebuilt, assembled after reboot, never replaced by the empty partition"
