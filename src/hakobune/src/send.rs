@@ -21,14 +21,11 @@ pub struct Tls {
 
 /// One line per file: the MSA and any ERR segments of its ACK, decoded to UTF-8.
 pub async fn run(to: &str, tls: Option<&Tls>, timeout: Duration, files: &[PathBuf]) -> Result<ExitCode> {
-    let tcp = tokio::time::timeout(timeout, tokio::net::TcpStream::connect(to))
-        .await
-        .with_context(|| format!("connecting to {to}: timed out"))?
-        .with_context(|| format!("connecting to {to}"))?;
-    let _ = tcp.set_nodelay(true);
+    let client = MllpClient::connect_with_timeout(to, timeout).await.with_context(|| format!("connecting to {to}"))?;
     match tls {
-        None => send_all(MllpClient::new(tcp).with_timeout(timeout), files).await,
+        None => send_all(client, files).await,
         Some(tls) => {
+            let tcp = client.into_inner();
             let config = hakobune_tls::client_config(&tls.ca, tls.identity.as_ref())?;
             let host = match &tls.server_name {
                 Some(name) => name.clone(),

@@ -133,10 +133,7 @@ pub async fn start(config: Config) -> Result<Running> {
         }
         _ => None,
     };
-    let mllp_tls_addr = match &mllp_tls {
-        Some((l, _)) => Some(l.local_addr()?),
-        None => None,
-    };
+    let mllp_tls_addr = mllp_tls.as_ref().map(|(l, _)| l.local_addr()).transpose()?;
 
     // Background work that ends with the process: UPS watch, watchdog, metrics refresh.
     let background = CancellationToken::new();

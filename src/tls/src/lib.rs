@@ -105,15 +105,20 @@ pub struct Identity {
     pub key_file: PathBuf,
 }
 
-/// A client configuration: TLS 1.2+, server certificates verified against the CA certificates in
-/// `ca_file` only, and `identity` presented when the server asks for a client certificate.
-pub fn client_config(ca_file: &Path, identity: Option<&Identity>) -> Result<Arc<rustls::ClientConfig>, TlsError> {
+/// The trust anchors of a CA file: every certificate in it, each one usable as a CA.
+fn ca_roots(ca_file: &Path) -> Result<rustls::RootCertStore, TlsError> {
     let mut roots = rustls::RootCertStore::empty();
     for cert in load_certs(ca_file)? {
         roots.add(cert).map_err(|e| file_err(ca_file, format!("not a usable CA certificate: {e}")))?;
     }
+    Ok(roots)
+}
+
+/// A client configuration: TLS 1.2+, server certificates verified against the CA certificates in
+/// `ca_file` only, and `identity` presented when the server asks for a client certificate.
+pub fn client_config(ca_file: &Path, identity: Option<&Identity>) -> Result<Arc<rustls::ClientConfig>, TlsError> {
     let builder = rustls::ClientConfig::builder_with_provider(provider()).with_protocol_versions(PROTOCOL_VERSIONS)?;
-    let builder = builder.with_root_certificates(roots);
+    let builder = builder.with_root_certificates(ca_roots(ca_file)?);
     let config = match identity {
         Some(id) => builder.with_client_auth_cert(load_certs(&id.cert_file)?, load_key(&id.key_file)?)?,
         None => builder.with_no_client_auth(),
@@ -126,13 +131,10 @@ pub fn client_config(ca_file: &Path, identity: Option<&Identity>) -> Result<Arc<
 /// `client_ca_file` only (no anonymous clients: the peers are hospital gateways and the partner
 /// appliance, whose certificates the regional CA issues).
 pub fn server_config(identity: &Identity, client_ca_file: &Path) -> Result<Arc<rustls::ServerConfig>, TlsError> {
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in load_certs(client_ca_file)? {
-        roots.add(cert).map_err(|e| file_err(client_ca_file, format!("not a usable CA certificate: {e}")))?;
-    }
-    let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider())
-        .build()
-        .map_err(|e| file_err(client_ca_file, format!("no client certificate verifier: {e}")))?;
+    let verifier =
+        rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(ca_roots(client_ca_file)?), provider())
+            .build()
+            .map_err(|e| file_err(client_ca_file, format!("no client certificate verifier: {e}")))?;
     let config = rustls::ServerConfig::builder_with_provider(provider())
         .with_protocol_versions(PROTOCOL_VERSIONS)?
         .with_client_cert_verifier(verifier)
